@@ -1,0 +1,162 @@
+"""Proof steps: checked mathematical statements that render to text and LaTeX.
+
+A :class:`Step` is one line of a derivation: a statement, an optional displayed
+relation ``lhs <relation> rhs`` (SymPy objects), the justification in words, how it was
+checked, and the result of that check. Constructors *perform* the check, so a step
+cannot claim more than was verified. A :class:`Derivation` is an ordered list of steps
+and holds only when every step is proved.
+
+Users build their own derivations the same way:
+
+>>> import sympy as sp
+>>> from derivations.proof import Step, Derivation
+>>> n, d = sp.symbols("n d", positive=True)
+>>> step = Step.identity("eta", "Step size", lhs=n / (n + d + 1) * (n + d + 1) / n, rhs=1,
+...                      justification="cancel the common factor")
+>>> step.status
+'proved'
+>>> Derivation("toy", [step]).holds
+True
+>>> Step.identity("bad", "Wrong", lhs=n / (n + d), rhs=n / (n + d + 1), justification="").status
+'refuted'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import sympy as sp
+
+from .exact import exact_equal
+
+PROVED, REFUTED, UNPROVED = "proved", "refuted", "unproved"
+
+#: relation names and their LaTeX
+RELATIONS = {"=": "=", "<=": r"\le", ">=": r"\ge", "succ": r"\succ", "succeq": r"\succeq",
+             "perp": r"\perp", "in": r"\in", "implies": r"\Longrightarrow"}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One checked proof step.
+
+    key: short stable identifier ("convex-lift"); title: a few words; statement: the
+    precise claim in words; lhs/relation/rhs: the displayed relation (may be None);
+    justification: why it holds; method: how onestep checked it; status: "proved",
+    "refuted" (the check ran and failed) or "unproved" (could not be decided);
+    detail: the reason on failure (e.g. the violated equation) or extra facts.
+    """
+
+    key: str
+    title: str
+    statement: str
+    lhs: object = None
+    relation: str = "="
+    rhs: object = None
+    justification: str = ""
+    method: str = ""
+    status: str = UNPROVED
+    detail: str = ""
+    data: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self):
+        if self.status not in (PROVED, REFUTED, UNPROVED):
+            raise ValueError(f"status must be proved, refuted or unproved, got {self.status!r}")
+        if self.relation not in RELATIONS:
+            raise ValueError(f"unknown relation {self.relation!r}; use one of {list(RELATIONS)}")
+
+    @property
+    def proved(self) -> bool:
+        return self.status == PROVED
+
+    # --- constructors that check -------------------------------------------------
+    @classmethod
+    def identity(cls, key, title, lhs, rhs, justification, statement=None,
+                 method="exact: numerator of (lhs - rhs) over a common denominator expands to 0",
+                 detail_on_failure: Callable | None = None, **extra) -> "Step":
+        """A step asserting lhs = rhs exactly (scalars or matrices, entrywise)."""
+        ok = exact_equal(lhs, rhs)
+        detail = ""
+        if not ok:
+            detail = detail_on_failure() if detail_on_failure else _difference_text(lhs, rhs)
+        return cls(key, title, statement or f"{title}: the two sides agree exactly.", lhs, "=", rhs,
+                   justification, method, PROVED if ok else REFUTED, detail, **extra)
+
+    @classmethod
+    def checked(cls, key, title, statement, ok: bool | None, justification, method,
+                lhs=None, relation="=", rhs=None, detail="", data=None) -> "Step":
+        """A step whose check was carried out by the caller; ``ok`` None means undecided."""
+        status = UNPROVED if ok is None else (PROVED if ok else REFUTED)
+        return cls(key, title, statement, lhs, relation, rhs, justification, method, status,
+                   detail, data or {})
+
+    def with_status(self, status: str, detail: str = "") -> "Step":
+        return Step(self.key, self.title, self.statement, self.lhs, self.relation, self.rhs,
+                    self.justification, self.method, status, detail or self.detail, self.data)
+
+    def __str__(self):
+        mark = {PROVED: "ok", REFUTED: "FAIL", UNPROVED: "??"}[self.status]
+        text = f"[{mark}] {self.title}: {self.statement}"
+        if self.detail and self.status != PROVED:
+            text += f"\n       reason: {self.detail}"
+        return text
+
+
+def _difference_text(lhs, rhs, limit=300) -> str:
+    from .exact import canonical
+    if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):
+        diff = sp.Matrix(lhs) - sp.Matrix(rhs)
+        for (i, j), value in zip(((i, j) for i in range(diff.rows) for j in range(diff.cols)), diff):
+            if not exact_equal(value, 0):
+                text = f"entry ({i + 1},{j + 1}) differs by {canonical(value)}"
+                return text[:limit]
+        return "shapes differ"
+    return f"lhs - rhs = {canonical(sp.sympify(lhs) - sp.sympify(rhs))}"[:limit]
+
+
+@dataclass
+class Derivation:
+    """An ordered list of checked steps with a conclusion.
+
+    ``holds`` is True only when every step is proved; ``first_failure`` names the step
+    that breaks the argument.
+    """
+
+    title: str
+    steps: list = field(default_factory=list)
+    setup: str = ""
+    conclusion: dict = field(default_factory=dict)
+
+    def add(self, step: Step) -> Step:
+        self.steps.append(step)
+        return step
+
+    def extend(self, steps: Iterable[Step]):
+        self.steps.extend(steps)
+
+    @property
+    def holds(self) -> bool:
+        return bool(self.steps) and all(s.proved for s in self.steps)
+
+    @property
+    def first_failure(self) -> Step | None:
+        return next((s for s in self.steps if not s.proved), None)
+
+    def __getitem__(self, key):
+        if isinstance(key, int):
+            return self.steps[key]
+        for step in self.steps:
+            if step.key == key:
+                return step
+        raise KeyError(key)
+
+    def __iter__(self):
+        return iter(self.steps)
+
+    def __len__(self):
+        return len(self.steps)
+
+    def __str__(self):
+        head = f"{self.title}: {'holds' if self.holds else 'does NOT hold'}"
+        return "\n".join([head] + [f"  {i + 1}. {s}" for i, s in enumerate(self.steps)])
