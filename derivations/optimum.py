@@ -86,7 +86,7 @@ def _kronecker_factor(block: sp.Matrix, sigma: sp.Matrix, d: int):
     """If block[(b,c),(b',c')] == C[b,b'] * Sigma[c,c'] exactly, return C; else None."""
     m = block.rows // d
     j = next(k for k in range(d) if sigma[0, k] != 0)
-    C = sp.Matrix(m, m, lambda b, bb: canonical(block[b * d, bb * d + j] / sigma[0, j]))
+    C = sp.Matrix(m, m, lambda b, bb: sp.cancel(block[b * d, bb * d + j] / sigma[0, j]))
     expected = sp.kronecker_product(C, sigma)
     return C if exact_equal(block, expected) else None
 
@@ -122,115 +122,182 @@ def _odd_block_pd(G: Gram, task: Task):
     return None, "H_odd has no product structure (query in keys) and symbolic entries"
 
 
-def _certificate(task: Task, G: Gram, gamma, C, B, loss_star) -> Derivation:
-    d = task.d
-    basis: FeatureBasis = G.basis
-    params = EffectiveParameters.symbols(d)
-    theta_sym = basis.coefficients(params, task.residual)
-    n = pinned.n
-    cert = Derivation(f"Global optimality certificate ({task.describe()})")
+# --- the proof steps, one function each (explicit inputs, so each can be perturbed) -------
 
-    # (a) convex lift: every parameterisation -> (u, M, r) -> <theta, F>
-    for step in _reduction(d):
-        cert.add(step)
+def step_convex_lift(task: Task, basis: FeatureBasis, coefficients=None) -> Step:
+    """(a) yhat(u, M, r) == <theta(u, M, r), F> as a polynomial identity."""
+    d, n = task.d, pinned.n
+    params = EffectiveParameters.symbols(d)
+    theta = (coefficients or basis.coefficients)(params, task.residual)
     xs, ys, xq = _tokens(d)
     tokens = [x.col_join(sp.Matrix([y])) for x, y in zip(xs, ys)]
     lhs = sp.expand(n * effective_prediction(params, tokens, xq, n, task.query_in_keys, task.residual))
-    feats = basis.features(xs, ys, xq, n, task.query_in_keys)
-    rhs = sp.expand(n * (theta_sym.T * feats)[0])
-    cert.add(Step.identity(
+    rhs = sp.expand(n * (theta.T * basis.features(xs, ys, xq, n, task.query_in_keys))[0])
+    return Step.identity(
         "convex-lift", "Convex lift", lhs, rhs,
         statement=("yhat = <theta, F> with theta = theta(u (x) M, r) and features "
                    "F_{ab,c} = (1/n) sum_i z_ia z_ib x_qc (unordered a, b) plus variant features; "
                    "theta is linear in T = u (x) M, so the loss is a quadratic in T."),
-        justification="Expand both sides in every parameter and token coordinate (two generic context tokens)."))
+        justification="Expand both sides in every parameter and token coordinate (two generic context tokens).")
 
-    # (b) the loss is the quadratic theta^T H theta - 2 c^T theta + k with H = E[F F^T]
-    lifted = sp.expand(G.loss(theta_sym))
+
+def step_quadratic(task: Task, G: Gram) -> Step:
+    """(b) theta^T H theta - 2 c^T theta + k == the model's exact loss, as polynomials."""
+    params = EffectiveParameters.symbols(task.d)
+    theta = G.basis.coefficients(params, task.residual)
     direct = expected_loss(task)
-    cert.add(Step.identity(
-        "quadratic", "Loss as a convex quadratic", lifted, direct,
-        statement=("L(u, M, r) = theta^T H theta - 2 c^T theta + k with H = E[F F^T] (a Gram matrix, "
-                   "so positive semidefinite), c = E[F y_q], k = E[y_q^2]; hence L is convex in theta "
-                   "and min over all theta lower-bounds every LSA."),
-        justification=("H, c, k computed from the features by the Gaussian engine agree, as polynomials "
-                       "in all effective parameters, with the loss computed directly from the model.")))
-    cert["quadratic"].data["H"] = G.H
+    # Multiply through by n^2 (n > 0) and compare in one sparse ring over every parameter.
+    scale = pinned.n ** 2 if task.n_symbolic else sp.Integer(1)
+    H = [sp.cancel(x * scale) for x in G.H]
+    c = [sp.cancel(x * scale) for x in G.c]
+    gens = params.all_symbols() + sorted(
+        (set().union(*(sp.sympify(e).free_symbols for e in H + c + [G.k, direct]))
+         - set(params.all_symbols())), key=str)
+    _, polys = sp.polys.rings.sring(H + c + [sp.cancel(G.k * scale), sp.cancel(sp.expand(direct) * scale)]
+                                     + list(theta) + [sp.Integer(0)], *gens)
+    p = len(theta)
+    Hr, cr = polys[:p * p], polys[p * p:p * p + p]
+    kr, direct_r = polys[p * p + p], polys[p * p + p + 1]
+    th = polys[p * p + p + 2:p * p + p + 2 + p]
+    zero = polys[-1]
+    lifted = kr
+    for i in range(p):
+        if not th[i]:
+            continue
+        row = zero
+        for j in range(p):
+            if th[j] and Hr[i * p + j]:
+                row += Hr[i * p + j] * th[j]
+        lifted += th[i] * (row - 2 * cr[i])
+    ok = lifted == direct_r
+    step = Step.checked(
+        "quadratic", "Loss as a convex quadratic",
+        ("L(u, M, r) = theta^T H theta - 2 c^T theta + k with H = E[F F^T] (a Gram matrix, "
+         "so positive semidefinite), c = E[F y_q], k = E[y_q^2]; hence L is convex in theta "
+         "and its minimum over all theta lower-bounds every LSA."),
+        ok,
+        ("H, c, k computed from the features by the Gaussian engine agree, as polynomials "
+         "in all effective parameters, with the loss computed directly from the model."),
+        "exact: both sides (times n^2) expanded in one sparse polynomial ring and compared",
+        lhs=sp.Symbol(r"\theta^\top H \theta - 2 c^\top \theta + k"), relation="=",
+        rhs=sp.Symbol(r"\mathbb{E}[(\hat y - y_q)^2]"),
+        detail="" if ok else "the two polynomials differ")
+    step.data["H"] = G.H
+    return step
 
-    # (c) symmetry split: odd features orthogonal to the GD block and the target
+
+def step_symmetry_split(G: Gram) -> Step:
+    """(c) E[F_odd F_gd^T] = 0 and E[F_odd y_q] = 0 exactly."""
+    basis = G.basis
     cross = G.block(basis.odd, basis.gd)
     c_odd = G.c.extract(list(basis.odd), [0])
-    zero_cross = all(is_zero(v) for v in cross) and all(is_zero(v) for v in c_odd)
-    bad = next(((basis.names[basis.odd[i]], v) for i, v in enumerate(c_odd) if not is_zero(v)), None)
-    cert.add(Step.checked(
+    bad_c = next(((basis.names[basis.odd[i]], v) for i, v in enumerate(c_odd) if not is_zero(v)), None)
+    bad_h = next(((basis.names[basis.odd[i]], basis.names[basis.gd[j]], cross[i, j])
+                  for i in range(cross.rows) for j in range(cross.cols) if not is_zero(cross[i, j])), None)
+    if bad_c:
+        detail = f"the odd feature {bad_c[0]} correlates with the target: E[F y_q] = {bad_c[1]}"
+    elif bad_h:
+        detail = f"E[{bad_h[0]} * {bad_h[1]}] = {bad_h[2]} != 0"
+    else:
+        detail = ""
+    return Step.checked(
         "symmetry-split", "Symmetry split",
         "E[F_odd F_gd^T] = 0 and E[F_odd y_q] = 0: the odd-in-x features are orthogonal to the GD "
-        "block and to the target, so L = L_gd(theta_gd) + theta_odd^T H_odd theta_odd.",
-        zero_cross,
+        "block and to the target, so L = L_gd(theta_gd) + theta_odd^T H_odd theta_odd + const.",
+        not bad_c and not bad_h,
         "(x_i, x_q, w) -> (-x_i, -x_q, -w) preserves the law and every y, flips odd features and fixes "
         "GD features and y_q; the cross moments are computed and found to be exactly zero.",
-        f"exact: all {len(cross)} cross moments and {len(c_odd)} target moments expand to 0",
+        f"exact: all {cross.rows * cross.cols} cross moments and {len(c_odd)} target moments expand to 0",
         lhs=sp.Symbol(r"\mathbb{E}[F_{\mathrm{odd}} F_{\mathrm{gd}}^\top]"), relation="=", rhs=sp.Integer(0),
-        detail="" if zero_cross else f"nonzero target correlation of {bad[0]}: {bad[1]}" if bad else "nonzero cross moment"))
+        detail=detail)
 
-    # (d) normal equations at the derived optimum
-    theta_star = sp.Matrix([gamma[c, b] for b in range(d) for c in range(d)])
-    H_gd = G.block(basis.gd, basis.gd)
-    c_gd = G.c.extract(list(basis.gd), [0])
-    cert.add(Step.identity(
-        "normal-equations", "Normal equations", (H_gd * theta_star).applyfunc(sp.expand),
+
+def step_normal_equations(G: Gram, gamma: sp.Matrix) -> Step:
+    """(d) H_gd theta* = c_gd exactly at theta* = vec(Gamma^T)."""
+    d = gamma.rows
+    theta = sp.Matrix([gamma[c, b] for b in range(d) for c in range(d)])
+    H_gd = G.block(G.basis.gd, G.basis.gd)
+    c_gd = G.c.extract(list(G.basis.gd), [0])
+    return Step.identity(
+        "normal-equations", "Normal equations", (H_gd * theta).applyfunc(sp.expand),
         c_gd.applyfunc(sp.expand),
         statement="H_gd theta* = c_gd holds exactly at theta* = vec(Gamma*^T), with theta*_odd = 0.",
-        justification="The stationarity condition of the convex quadratic, checked entrywise over a common denominator."))
+        justification="The stationarity condition of the convex quadratic, checked entrywise over a common denominator.")
 
-    # (e) realisability in every parameterisation
+
+def step_realisable(task: Task, basis: FeatureBasis, gamma: sp.Matrix, weights_for=realising_weights) -> Step:
+    """(e) explicit weights in every parameterisation predict x_q^T Gamma g, and theta = theta*."""
+    d, n = task.d, pinned.n
+    xs, ys, xq = _tokens(d)
+    tokens = [x.col_join(sp.Matrix([y])) for x, y in zip(xs, ys)]
     g_vec = sum((y * x for x, y in zip(xs, ys)), sp.zeros(d, 1)) / n
     gd_pred = sp.expand(n * (xq.T * gamma * g_vec)[0])
     ok, details = True, []
     for kind in ("paper", "merged"):
-        weights = realising_weights(kind, gamma)
+        weights = weights_for(kind, gamma)
         pred = sp.expand(n * predict(kind, weights, tokens, xq, n, task.query_in_keys, task.residual))
         same = is_zero(pred - gd_pred)
         ok &= same
-        details.append(f"{kind}: {'ok' if same else 'differs'}")
-    realised = EffectiveParameters(
-        sp.Matrix([0] * d + [1]), gamma.T.col_join(sp.zeros(1, d)), sp.zeros(d, 1))
-    theta_real = basis.coefficients(realised, task.residual)
-    theta_full = sp.Matrix(list(theta_star) + [0] * len(basis.odd))
-    ok &= exact_equal(theta_real, theta_full)
-    cert.add(Step.checked(
+        details.append(f"{kind}: {'predicts x_q^T Gamma* g' if same else 'prediction differs'}")
+    realised = EffectiveParameters(sp.Matrix([0] * d + [1]), gamma.T.col_join(sp.zeros(1, d)), sp.zeros(d, 1))
+    theta_star = [gamma[c, b] for b in range(d) for c in range(d)]
+    ok &= exact_equal(basis.coefficients(realised, task.residual),
+                      sp.Matrix(theta_star + [0] * len(basis.odd)))
+    return Step.checked(
         "realisable", "Realisability",
         "theta* is attained by an LSA: u = e_{d+1}, A = Gamma*^T, b = 0, r = 0 (paper: W^K = I, "
         "W^Q = [[Gamma*^T, 0], [0, 0]], W^V = I, h = e_{d+1}; merged: W^KQ = W^Q, W^PV = I), "
         "whose prediction is x_q^T Gamma* g.", ok,
         "Rank-one T* = e_{d+1} (x) [Gamma*^T; 0]; the predictions are expanded and compared.",
         "exact polynomial identity per parameterisation; lifted coefficients compared entrywise",
-        detail="; ".join(details)))
+        detail="; ".join(details))
 
-    # loss at the optimum by the independent direct route
-    direct_star = expected_loss(task, realised.u, realised.M, realised.r)
-    cert.add(Step.identity(
-        "optimal-loss", "Optimal loss", canonical(direct_star), loss_star,
+
+def step_optimal_loss(task: Task, gamma: sp.Matrix, loss_star) -> Step:
+    """L* (Gram route) equals the model's exact loss at the realising parameters (direct route)."""
+    d = task.d
+    # the loss on the GD family as a polynomial in placeholder entries g_ij, then Gamma* put in
+    # (much faster than pushing rational functions of n through the engine)
+    g = sp.Matrix(d, d, lambda i, j: sp.Symbol(f"gamma_{i + 1}{j + 1}", real=True))
+    family = expected_loss(task, sp.Matrix([0] * d + [1]), g.T.col_join(sp.zeros(1, d)), sp.zeros(d, 1))
+    direct = family.xreplace(dict(zip(g, gamma)))
+    return Step.identity(
+        "optimal-loss", "Optimal loss", canonical(direct), loss_star,
         statement="L* = k - c_gd^T theta* equals the model's exact loss at the realising parameters.",
-        justification="Two routes: the Gram-matrix value and the direct expectation of the model's loss."))
+        justification="Two routes: the Gram-matrix value and the direct expectation of the model's loss.")
 
-    # (f) uniqueness of the optimal predictor
+
+def step_unique(task: Task, G: Gram, C) -> Step:
+    """(f) H_gd = C (x) Sigma positive definite; odd null directions leave the prediction unchanged."""
     pd_gd, detail_gd = (certify_positive_definite(C) if C is not None else (None, "no product structure"))
     pd_sigma, _ = certify_positive_definite(task.Sigma)
     pd_odd, detail_odd = _odd_block_pd(G, task)
     ok = pd_gd is True and pd_sigma is True
-    cert.add(Step.checked(
+    verdict = True if ok else (False if False in (pd_gd, pd_sigma) else None)
+    return Step.checked(
         "unique", "Uniqueness",
         "The optimal predictor is unique: H_gd = E[g g^T] (x) Sigma is positive definite, so theta*_gd "
         "is the unique GD-block minimiser; any theta_odd with H_odd theta_odd = 0 has "
         "E[(theta_odd . F_odd)^2] = 0, so it does not change the prediction (directions T_abc - T_bac "
         "multiply identical features).",
-        ok if ok else (None if pd_gd is None or pd_sigma is None else False),
+        verdict,
         "Positive definiteness certified by leading principal minors with positive coefficients "
         "after n = 1 + m (n >= 1, s2 >= 0).",
         f"E[g g^T]: {detail_gd}; odd block: {detail_odd}",
         lhs=sp.Symbol(r"H_{\mathrm{gd}}"), relation="succ", rhs=sp.Integer(0),
-        data={"odd_block_positive_definite": pd_odd}))
+        data={"odd_block_positive_definite": pd_odd})
+
+
+def _certificate(task: Task, G: Gram, gamma, C, loss_star) -> Derivation:
+    cert = Derivation(f"Global optimality certificate ({task.describe()})")
+    cert.extend(_reduction(task.d))
+    cert.add(step_convex_lift(task, G.basis))
+    cert.add(step_quadratic(task, G))
+    cert.add(step_symmetry_split(G))
+    cert.add(step_normal_equations(G, gamma))
+    cert.add(step_realisable(task, G.basis, gamma))
+    cert.add(step_optimal_loss(task, gamma, loss_star))
+    cert.add(step_unique(task, G, C))
     return cert
 
 
@@ -247,7 +314,7 @@ def global_optimum(task: Task) -> Optimum:
     theta_star = sp.Matrix([gamma[c, b] for b in range(task.d) for c in range(task.d)])
     loss_star = canonical(G.k - (c_gd.T * theta_star)[0])
     form, eta = classify(gamma, task.Sigma)
-    cert = _certificate(task, G, gamma, C, B, loss_star)
+    cert = _certificate(task, G, gamma, C, loss_star)
     cert.conclusion = {"gamma": gamma, "eta": eta, "loss": loss_star, "form": form,
                        "strength": "symbolic-n" if task.n_symbolic and task.noise_symbolic else "instance"}
     return Optimum(task, gamma, loss_star, form, eta, cert, C=C, B=B)

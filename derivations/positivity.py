@@ -62,15 +62,65 @@ def certify_positive(expr) -> bool | None:
     return sign_num and sign_den
 
 
+def leading_minors(matrix: sp.Matrix) -> list:
+    """All leading principal minors, by fraction-free (Bareiss) elimination in a sparse ring.
+
+    Entries are first brought over a common denominator D (the k-th minor of D*M is
+    D^k times that of M, so signs are unchanged for D > 0); the elimination then uses only
+    exact divisions of polynomials.
+    """
+    k = matrix.rows
+    entries = [sp.together(sp.sympify(x)) for x in matrix]
+    denominators = [sp.denom(e) for e in entries]
+    common = sp.lcm_list(denominators) if denominators else sp.Integer(1)
+    scaled = [sp.cancel(e * common) for e in entries]
+    gens = sorted(set().union(*(e.free_symbols for e in scaled)), key=str)
+    if not gens:
+        M = [[sp.Rational(scaled[i * k + j]) for j in range(k)] for i in range(k)]
+        one = sp.Integer(1)
+    else:
+        _, polys = sp.polys.rings.sring(scaled + [sp.Integer(1)], *gens)
+        one = polys[-1]
+        M = [[polys[i * k + j] for j in range(k)] for i in range(k)]
+    minors, previous = [], one
+    for step in range(k):
+        pivot = M[step][step]
+        minors.append(pivot)
+        if not pivot:
+            # a zero leading minor: the remaining ones are not needed (not positive definite)
+            break
+        for i in range(step + 1, k):
+            for j in range(step + 1, k):
+                value = pivot * M[i][j] - M[i][step] * M[step][j]
+                M[i][j] = value if previous == one else _exact_div(value, previous)
+        previous = pivot
+    out = []
+    for m, minor in enumerate(minors):
+        expr = minor.as_expr() if hasattr(minor, "as_expr") else minor
+        out.append(sp.cancel(expr / common ** (m + 1)))
+    return out
+
+
+def _exact_div(a, b):
+    if isinstance(a, sp.Basic):          # plain rationals (no symbols left)
+        return a / b
+    q, r = a.div(b)
+    if r:
+        raise ArithmeticError("Bareiss division was not exact")
+    return q
+
+
 def certify_positive_definite(matrix: sp.Matrix):
     """(status, detail): leading principal minors certified positive.
 
     status True: positive definite for all admissible n, s2, symbols; None: undecided;
     False: a minor is a non-positive number.
     """
-    for k in range(1, matrix.rows + 1):
-        minor = sp.factor(sp.cancel(matrix[:k, :k].det(method="berkowitz")))
+    minors = leading_minors(sp.Matrix(matrix))
+    for k, minor in enumerate(minors, start=1):
         verdict = certify_positive(minor)
         if verdict is not True:
-            return verdict, f"leading principal minor {k} = {minor}"
+            return verdict, f"leading principal minor {k} = {sp.factor(minor)}"
+    if len(minors) < matrix.rows:
+        return False, f"leading principal minor {len(minors)} is zero"
     return True, f"all {matrix.rows} leading principal minors certified positive"

@@ -1,0 +1,147 @@
+"""``python -m verify.all``: verify the theorems end to end (or a user's task file).
+
+Exit status: 0 when every true claim holds and every negative control is refuted, 1
+otherwise, 2 for bad input (one line on stderr, nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+from .errors import InputError
+
+DESCRIPTION = """\
+Verify that the optimal one-layer linear self-attention implements one step of
+(preconditioned) gradient descent (Mahankali, Hashimoto, Ma; arXiv 2307.03576).
+For every task: the exact optimum (SymPy; certificate of global optimality), a Monte
+Carlo optimum (torch), and checks between them, each with its z-score and tolerance.
+Negative controls (tasks named control-*) are false claims and must be refuted."""
+
+EPILOG = """\
+task file (TOML), one [[task]] table per task:
+  name = "my-task"          d = 2                 n = 20 (omit: symbolic)
+  noise = "1/4" (omit: symbolic)                  covariance = [[2, 1], [1, "3/2"]]
+  prior = "identity" | "inverse-covariance" | [[...]]
+  response = { family = "linear" | "single-index" | "two-layer-relu" | "expression",
+               link = "tanh(s)", width = 3, expr = "s + x1**2" }
+  query_in_keys = false     residual = false      samples = 40000
+exit status: 0 all pass, 1 a claim failed or a control was not refuted, 2 bad input."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):                    # one line, exit 2 (argparse prints usage)
+        raise InputError(f"verify.all: {message} (see --help)")
+
+
+def parse_args(argv):
+    p = _Parser(prog="python -m verify.all", description=DESCRIPTION, epilog=EPILOG,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="a representative subset (under 15 s on 2 cores)")
+    p.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (same seed, same results); default 0")
+    p.add_argument("--json", metavar="PATH", help="write machine-readable results to PATH")
+    p.add_argument("--report", metavar="DIR", default="reports",
+                   help="write LaTeX reports (steps.tex, comparison.tex, figures, report.tex/pdf) under DIR "
+                        "(default: reports/)")
+    p.add_argument("--no-report", action="store_true", help="do not write reports")
+    p.add_argument("--no-numeric", action="store_true", help="symbolic side only (no Monte Carlo)")
+    p.add_argument("--tasks", metavar="FILE", help="run the tasks of a TOML file instead of the default suite")
+    p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    p.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
+    args = p.parse_args(argv)
+    if args.seed < 0 or args.seed > 2**31 - 1:
+        raise InputError(f"--seed: must be an integer in 0..{2**31 - 1}, got {args.seed}")
+    if not 1 <= args.workers <= 64:
+        raise InputError(f"--workers: must be in 1..64, got {args.workers}")
+    if args.json:
+        parent = Path(args.json).resolve().parent
+        if not parent.is_dir():
+            raise InputError(f"--json: directory does not exist: {parent}")
+        if Path(args.json).is_dir():
+            raise InputError(f"--json: {args.json} is a directory")
+    if not args.no_report and Path(args.report).exists() and not Path(args.report).is_dir():
+        raise InputError(f"--report: {args.report} exists and is not a directory")
+    return args
+
+
+def _init_worker():
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _run(spec, seed, numeric):
+    from .runner import run_spec
+
+    return run_spec(spec, seed=seed, numeric=numeric)
+
+
+def run_all(specs, seed=0, numeric=True, workers=2, progress=True):
+    """Run specs (in parallel worker processes when workers > 1); results in input order."""
+    from . import console
+    from .runner import run_spec
+
+    results = [None] * len(specs)
+    if workers <= 1:
+        for i, spec in enumerate(specs):
+            start = time.perf_counter()
+            results[i] = run_spec(spec, seed=seed, numeric=numeric)
+            if progress:
+                console.progress_line(i + 1, len(specs), results[i], time.perf_counter() - start)
+        return results
+    start = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
+        futures = {pool.submit(_run, spec, seed, numeric): i for i, spec in enumerate(specs)}
+        for done, fut in enumerate(as_completed(futures), start=1):
+            i = futures[fut]
+            results[i] = fut.result()
+            if progress:
+                console.progress_line(done, len(specs), results[i], time.perf_counter() - start)
+    return results
+
+
+def main(argv=None) -> int:
+    try:
+        args = parse_args(sys.argv[1:] if argv is None else argv)
+        from .suite import default_suite, quick_suite
+        from .taskfile import load_task_file
+
+        if args.tasks:
+            specs = load_task_file(args.tasks)
+        else:
+            specs = quick_suite() if args.quick else default_suite()
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    from . import console
+    from .results import summary_json
+
+    start = time.perf_counter()
+    progress = not args.no_progress
+    results = run_all(specs, seed=args.seed, numeric=not args.no_numeric, workers=args.workers,
+                      progress=progress)
+    seconds = time.perf_counter() - start
+    print(console.table(results))
+    doc = summary_json(results, seconds, seed=args.seed)
+    print(f"\n{doc['summary']['passed']} passed, {doc['summary']['failed']} failed "
+          f"({seconds:.1f} s)")
+    if args.json:
+        from .io import write_json
+        write_json(args.json, doc)
+    if not args.no_report:
+        try:
+            from .report import write_reports
+        except ImportError:
+            write_reports = None
+        if write_reports is not None:
+            write_reports(results, args.report, seed=args.seed, progress=progress)
+    return 0 if doc["summary"]["failed"] == 0 else 1
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    sys.exit(main())

@@ -1,0 +1,211 @@
+"""Run one verification task: the exact side, the Monte Carlo side, and the checks between them."""
+
+from __future__ import annotations
+
+import time
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+
+from derivations import check_claim, expected_loss, global_optimum
+from derivations.exact import exact_equal
+from derivations.task import Task
+
+from . import checks as C
+from .claims import off_by_one_eta, preconditioned_claim, published_optimum
+from .spec import TaskSpec
+
+
+@dataclass
+class TaskResult:
+    spec: TaskSpec
+    symbolic: dict
+    numeric: dict | None
+    checks: list
+    timings: dict
+    exact: object = None          # Optimum / Derivation / nonlinear optimum (for reports)
+    fit: object = None            # numerics MinimiseResult (for reports)
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        return "pass" if self.checks and all(c.passed for c in self.checks) else "fail"
+
+    def as_json(self) -> dict:
+        return {"name": self.spec.name, "spec": self.spec.describe(), "symbolic": self.symbolic,
+                "numeric": self.numeric, "checks": [c.as_json() for c in self.checks],
+                "status": self.status, "timings": {k: round(v, 3) for k, v in self.timings.items()}}
+
+
+def task_seed(seed: int, name: str) -> int:
+    """A per-task seed that depends only on the run seed and the task name (stable)."""
+    return (zlib.crc32(name.encode()) ^ (seed * 0x9E3779B1)) & 0x7FFFFFFF
+
+
+def _s(expr) -> str:
+    return str(sp.sympify(expr))
+
+
+def _matrix_strings(m) -> list:
+    return [[_s(x) for x in row] for row in sp.Matrix(m).tolist()]
+
+
+def _floats(m) -> np.ndarray:
+    return np.array([[float(x) for x in row] for row in sp.Matrix(m).tolist()], dtype=float)
+
+
+def _strength(task: Task) -> str:
+    return "symbolic-n" if task.n_symbolic and task.noise_symbolic else "instance"
+
+
+# --- exact side ---------------------------------------------------------------------------
+
+def _symbolic_linear(spec: TaskSpec):
+    task = spec.task
+    opt = global_optimum(task)
+    checks = []
+    failure = opt.certificate.first_failure
+    checks.append(C.exact_check(
+        "certificate", opt.holds,
+        f"{len(opt.certificate)} proof steps (reductions, convex lift, quadratic form, symmetry split, "
+        "normal equations, realisability, optimal loss, uniqueness) "
+        + ("all proved" if opt.holds else f"FAILED at {failure.title}: {failure.detail}")))
+    if spec.role == "claim":
+        form, gamma, loss = published_optimum(task)
+        same = form == opt.form and exact_equal(gamma, opt.gamma) and exact_equal(loss, opt.loss)
+        checks.append(C.exact_check(
+            "published-optimum", same,
+            f"published form {form!r}, Gamma* and L* {'equal' if same else 'DIFFER from'} the derived ones exactly"))
+    else:
+        kind = spec.control.get("kind")
+        if kind == "off-by-one":
+            verdict = check_claim(task, eta=off_by_one_eta(task))
+        elif kind == "preconditioned":
+            verdict = check_claim(task, gamma=preconditioned_claim(task))
+        else:
+            verdict = None
+        if verdict is not None:
+            checks.append(C.exact_check(
+                "refuted-exactly", not verdict.holds,
+                ("claim refuted as expected: " if not verdict.holds else "claim NOT refuted: ") + verdict.reason))
+    symbolic = {"gamma": _matrix_strings(opt.gamma), "eta": None if opt.eta is None else _s(opt.eta),
+                "loss": _s(opt.loss), "form": opt.form,
+                "assumptions": {"linear-response": True, "prior": task.prior_kind},
+                "strength": _strength(task)}
+    return opt, symbolic, checks
+
+
+def _symbolic_alld(spec: TaskSpec):
+    from derivations.alld import prove
+
+    proof = prove(spec.alld)
+    c = proof.conclusion
+    failure = proof.first_failure
+    checks = [C.exact_check(
+        "proof", proof.holds,
+        f"{len(proof)} steps at symbolic d" + ("" if proof.holds else f"; not proved: {failure.title} ({failure.status}): {failure.detail}"))]
+    eta = c.get("eta")
+    symbolic = {"gamma": [[_s(c.get("gamma"))]], "eta": None if eta is None else _s(eta), "loss": _s(c.get("loss")),
+                "form": {"theorem1": "gd", "theorem2": "preconditioned-gd"}.get(spec.alld, "general"),
+                "assumptions": {"linear-response": spec.alld != "theorem3-cubic"},
+                "strength": c.get("strength")}
+    return proof, symbolic, checks
+
+
+# --- Monte Carlo side -----------------------------------------------------------------------
+
+def _random_parameters(task: Task, rng: np.random.Generator):
+    """Exact random parameters (small rationals) for the loss-at-random check."""
+    d = task.d
+
+    def rat(shape):
+        return sp.Matrix(*shape, lambda i, j: sp.Rational(int(rng.integers(-8, 9)), 10))
+    u, M = rat((d + 1, 1)), rat((d + 1, d))
+    r = rat((d, 1)) if task.residual else sp.zeros(d, 1)
+    return u, M, r
+
+
+def _numeric_linear(spec: TaskSpec, opt, seed: int, progress: bool):
+    from .numeric import fit, loss_at, numeric_task
+
+    task = spec.task
+    n, s2 = spec.numeric_values()
+    ntask = numeric_task(task, n, s2)
+    gamma_exact = _floats(spec.at_numeric_values(opt.gamma))
+    loss_exact = float(spec.at_numeric_values(opt.loss))
+    res = fit(ntask, spec.samples, seed, spec.control.get("parameterisation", "effective"), progress)
+    checks = []
+    target = gamma_exact
+    expect_agree = True
+    what = "Gamma (LSA fit) vs Gamma*"
+    if spec.control.get("kind") == "perturbed-optimum":
+        target = gamma_exact + float(sp.Rational(spec.control["delta"])) * np.eye(task.d)
+        expect_agree, what = False, f"Gamma (LSA fit) vs a PERTURBED Gamma* + {spec.control['delta']} I"
+    elif spec.control.get("kind") == "off-by-one":
+        target = float(spec.at_numeric_values(off_by_one_eta(task))) * np.eye(task.d)
+        expect_agree, what = False, "Gamma (LSA fit) vs the off-by-one claim"
+    elif spec.control.get("kind") == "preconditioned":
+        target = _floats(spec.at_numeric_values(preconditioned_claim(task)))
+        expect_agree, what = False, "Gamma (LSA fit) vs the eta Sigma^{-1} claim"
+    checks.append(C.entrywise("gamma-entries", res.gamma, res.gamma_se, target, what, expect_agree))
+    checks.append(C.frobenius("gamma-frobenius", res.gamma, res.gamma_se, target, what, expect_agree))
+    if spec.role == "claim":
+        checks.append(C.entrywise("odd-block", res.odd, res.odd_se, np.zeros_like(res.odd),
+                                  "odd-block coefficients vs 0"))
+        # the exact optimum's parameters, evaluated on fresh prompts
+        d = task.d
+        u = np.zeros(d + 1)
+        u[d] = 1.0
+        M = np.vstack([gamma_exact.T, np.zeros((1, d))])
+        est = loss_at(ntask, u, M, np.zeros(d) if task.residual else None, spec.samples, seed + 1, progress)
+        checks.append(C.scalar("loss-at-optimum", est.mean, est.se, loss_exact,
+                               "MC loss at the exact optimum vs L*"))
+    rng = np.random.default_rng(seed)
+    u_r, M_r, r_r = _random_parameters(task, rng)
+    fixed = Task(d=task.d, n=int(n), noise=s2, covariance=task.Sigma, prior=task.Omega,
+                 query_in_keys=task.query_in_keys, residual=task.residual)
+    exact_random = float(expected_loss(fixed, u_r, M_r, r_r))
+    if spec.control.get("kind") == "wrong-loss":
+        # a realistic slip: the query's own noise left out of E[(yhat - y_q)^2]
+        exact_random -= float(s2)
+    est = loss_at(ntask, _floats(u_r).ravel(), _floats(M_r), _floats(r_r).ravel() if task.residual else None,
+                  spec.samples, seed + 2, progress)
+    checks.append(C.scalar("loss-at-random", est.mean, est.se, exact_random,
+                           "MC loss at random parameters vs expected_loss"
+                           + (" minus s2 (query noise dropped: WRONG, must differ)" if spec.control.get("kind") == "wrong-loss" else ""),
+                           expect_agree=spec.control.get("kind") != "wrong-loss"))
+    numeric = {"gamma": res.gamma.tolist(), "gamma_se": res.gamma_se.tolist(), "loss": float(res.loss),
+               "loss_se": float(res.loss_se), "samples": int(res.samples), "seconds": float(res.seconds),
+               "odd": res.odd.tolist(), "odd_se": res.odd_se.tolist(), "odd_names": list(res.odd_names),
+               "eta": float(res.eta), "eta_se": float(res.eta_se), "n": int(n), "noise": str(s2),
+               "restarts_at_best": int(res.restarts_at_best)}
+    return res, numeric, checks
+
+
+def run_spec(spec: TaskSpec, seed: int = 0, numeric: bool = True, progress: bool = False) -> TaskResult:
+    """Evaluate one task: exact result, Monte Carlo result (unless ``numeric`` is False), checks."""
+    timings = {}
+    start = time.perf_counter()
+    if spec.alld:
+        exact, symbolic, checks = _symbolic_alld(spec)
+    elif spec.task.is_linear:
+        exact, symbolic, checks = _symbolic_linear(spec)
+    else:
+        from .nonlinear_bridge import symbolic_nonlinear
+        exact, symbolic, checks = symbolic_nonlinear(spec)
+    timings["symbolic"] = time.perf_counter() - start
+    numeric_json, fit_result = None, None
+    can_sample = spec.task is not None and not (spec.task.Sigma.free_symbols or spec.task.Omega.free_symbols)
+    if numeric and spec.numeric and can_sample:
+        start = time.perf_counter()
+        tseed = task_seed(seed, spec.name)
+        if spec.task.is_linear:
+            fit_result, numeric_json, more = _numeric_linear(spec, exact, tseed, progress)
+        else:
+            from .nonlinear_bridge import numeric_nonlinear
+            fit_result, numeric_json, more = numeric_nonlinear(spec, exact, tseed, progress)
+        checks.extend(more)
+        timings["numeric"] = time.perf_counter() - start
+    return TaskResult(spec, symbolic, numeric_json, checks, timings, exact, fit_result)

@@ -1,0 +1,71 @@
+"""A verification task: an exact ``Task`` plus what to check and how hard.
+
+role "claim": the published statement must hold (symbolically and numerically).
+role "control": a deliberately false claim that every check must REFUTE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from derivations.task import Task
+
+#: n and s2 used by the Monte Carlo side when the exact task leaves them symbolic
+DEFAULT_NUMERIC_N = 10
+DEFAULT_NUMERIC_NOISE = sp.Rational(1, 4)
+DEFAULT_SAMPLES = 40_000
+
+
+@dataclass
+class TaskSpec:
+    name: str
+    task: Task | None                 # None for all-d proofs (no fixed d)
+    role: str = "claim"               # "claim" | "control"
+    description: str = ""
+    numeric: bool = True
+    samples: int = DEFAULT_SAMPLES
+    numeric_n: int | None = None      # default: the task's n, else DEFAULT_NUMERIC_N
+    numeric_noise: object = None      # default: the task's noise, else DEFAULT_NUMERIC_NOISE
+    alld: str | None = None           # kind for derivations.alld.prove
+    control: dict = field(default_factory=dict)   # the false claim of a control
+    user: bool = False                # from a task file
+
+    @property
+    def theorem(self) -> str:
+        return self.name.split("-")[0]
+
+    def numeric_values(self):
+        """(n, s2) for the Monte Carlo side, exact."""
+        n = self.numeric_n or (int(self.task.n) if not self.task.n_symbolic else DEFAULT_NUMERIC_N)
+        s2 = self.numeric_noise
+        if s2 is None:
+            s2 = self.task.noise if not self.task.noise_symbolic else DEFAULT_NUMERIC_NOISE
+        return n, sp.Rational(s2)
+
+    def at_numeric_values(self, expr):
+        """An exact result of the task evaluated at the Monte Carlo (n, s2)."""
+        from derivations import symbols
+
+        n, s2 = self.numeric_values()
+        return sp.sympify(expr).xreplace({symbols.n: n, symbols.s2: s2}) if not isinstance(expr, sp.MatrixBase) \
+            else expr.xreplace({symbols.n: n, symbols.s2: s2})
+
+    def describe(self) -> dict:
+        """Plain-data description for the JSON results."""
+        if self.task is None:
+            return {"alld": self.alld, "role": self.role, "description": self.description}
+        t = self.task
+        out = {"d": t.d, "n": str(t.n), "noise": str(t.noise),
+               "covariance": [[str(x) for x in row] for row in t.Sigma.tolist()],
+               "prior": [[str(x) for x in row] for row in t.Omega.tolist()],
+               "response": {k: v for k, v in vars(t.response).items() if v is not None},
+               "query_in_keys": t.query_in_keys, "residual": t.residual, "role": self.role,
+               "description": self.description}
+        if self.numeric:
+            n, s2 = self.numeric_values()
+            out["numeric"] = {"n": n, "noise": str(s2), "samples": self.samples}
+        if self.control:
+            out["control"] = {k: str(v) for k, v in self.control.items()}
+        return out

@@ -1,0 +1,130 @@
+"""User task files (TOML): one ``[[task]]`` table per task.
+
+Keys: name (text), d (int), n (int; omit for symbolic), noise (variance: int or text such as
+"1/2"; omit for symbolic), covariance (matrix of ints or "p/q" texts; omit for identity),
+prior ("identity" | "inverse-covariance" | matrix), response (table: family = "linear" |
+"single-index" | "two-layer-relu" | "expression", with link, width or expr),
+query_in_keys, residual (booleans), samples (Monte Carlo budget, optional).
+Unknown keys and invalid values raise :class:`~verify.errors.InputError` naming the task
+and the key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from derivations.task import Response, Task, TaskError
+
+from .errors import InputError
+from .spec import TaskSpec
+
+TASK_KEYS = {"name", "d", "n", "noise", "covariance", "prior", "response", "query_in_keys",
+             "residual", "samples"}
+RESPONSE_KEYS = {"family", "link", "width", "expr"}
+MAX_TASKS = 100
+MAX_SAMPLES = 10**8
+MIN_SAMPLES = 3_000
+MAX_FILE_BYTES = 1 << 20
+
+
+def _type_name(value):
+    return {bool: "a boolean", int: "an integer", float: "a float", str: "text", list: "a list",
+            dict: "a table"}.get(type(value), type(value).__name__)
+
+
+def _matrix_value(value, where):
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, list) or not all(isinstance(r, list) for r in value):
+        raise InputError(f"{where}: must be a matrix (a list of rows), got {_type_name(value)}")
+    for row in value:
+        for x in row:
+            if isinstance(x, bool) or not isinstance(x, (int, str)):
+                raise InputError(f"{where}: entries must be integers or texts like \"1/2\", got {_type_name(x)}")
+    return value
+
+
+def parse_task(table: dict, index: int) -> TaskSpec:
+    label = f"task {index + 1}"
+    if not isinstance(table, dict):
+        raise InputError(f"{label}: must be a table")
+    name = table.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 80:
+        raise InputError(f"{label}: key 'name' is required text (at most 80 characters)")
+    label = f"task {name!r}"
+    unknown = sorted(set(table) - TASK_KEYS)
+    if unknown:
+        raise InputError(f"{label}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(TASK_KEYS))})")
+    if "d" not in table:
+        raise InputError(f"{label}: key 'd' is required")
+    for key in ("d", "n", "samples"):
+        if key in table and (isinstance(table[key], bool) or not isinstance(table[key], int)):
+            raise InputError(f"{label}: key {key!r} must be an integer, got {_type_name(table[key])}")
+    if "noise" in table and (isinstance(table["noise"], bool) or not isinstance(table["noise"], (int, str))):
+        raise InputError(f"{label}: key 'noise' must be an integer or text such as \"1/2\", "
+                         f"got {_type_name(table['noise'])}")
+    for key in ("query_in_keys", "residual"):
+        if key in table and not isinstance(table[key], bool):
+            raise InputError(f"{label}: key {key!r} must be true or false, got {_type_name(table[key])}")
+    covariance = _matrix_value(table["covariance"], f"{label}: key 'covariance'") if "covariance" in table else None
+    if isinstance(covariance, str):
+        raise InputError(f"{label}: key 'covariance' must be a matrix (a list of rows)")
+    prior = table.get("prior", "identity")
+    if not isinstance(prior, str):
+        prior = _matrix_value(prior, f"{label}: key 'prior'")
+    response = table.get("response", {"family": "linear"})
+    if not isinstance(response, dict):
+        raise InputError(f"{label}: key 'response' must be a table with 'family'")
+    bad = sorted(set(response) - RESPONSE_KEYS)
+    if bad:
+        raise InputError(f"{label}: unknown key 'response.{bad[0]}' (allowed: {', '.join(sorted(RESPONSE_KEYS))})")
+    samples = table.get("samples")
+    if samples is not None and not MIN_SAMPLES <= samples <= MAX_SAMPLES:
+        raise InputError(f"{label}: key 'samples' must be between {MIN_SAMPLES} and {MAX_SAMPLES}")
+    try:
+        resp = Response(**{k: response[k] for k in response})
+        task = Task(d=table["d"], n=table.get("n"), noise=table.get("noise"), covariance=covariance,
+                    prior=prior, query_in_keys=table.get("query_in_keys", False),
+                    residual=table.get("residual", False), response=resp, name=name)
+        if not resp.is_linear:
+            from derivations.nonlinear import validate_response  # parses link/expr text
+            validate_response(task)
+    except TaskError as err:
+        raise InputError(f"{label}: {err}") from None
+    except ImportError:
+        raise InputError(f"{label}: response family {resp.family!r} is not supported by this build") from None
+    spec = TaskSpec(name=name, task=task, user=True, description="user task")
+    if samples is not None:
+        spec.samples = samples
+    return spec
+
+
+def load_task_file(path: str) -> list[TaskSpec]:
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"--tasks: no such file: {path}")
+    if p.stat().st_size > MAX_FILE_BYTES:
+        raise InputError(f"--tasks: {path} is larger than {MAX_FILE_BYTES} bytes")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"--tasks: {path} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as err:
+        raise InputError(f"--tasks: {path} is not valid TOML ({err})") from None
+    except OSError as err:
+        raise InputError(f"--tasks: cannot read {path} ({err.strerror})") from None
+    unknown = sorted(set(data) - {"task"})
+    if unknown:
+        raise InputError(f"--tasks: unknown top-level key {unknown[0]!r} (expected [[task]] tables)")
+    tables = data.get("task")
+    if not isinstance(tables, list) or not tables:
+        raise InputError(f"--tasks: {path} has no [[task]] tables")
+    if len(tables) > MAX_TASKS:
+        raise InputError(f"--tasks: at most {MAX_TASKS} tasks per file, got {len(tables)}")
+    specs = [parse_task(t, i) for i, t in enumerate(tables)]
+    names = [s.name for s in specs]
+    dup = next((x for x in names if names.count(x) > 1), None)
+    if dup:
+        raise InputError(f"--tasks: duplicate task name {dup!r}")
+    return specs
