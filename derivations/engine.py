@@ -40,7 +40,7 @@ class Space:
     Symbols in covariances (and any other free symbols) are ordinary generators.
     """
 
-    def __init__(self, vectors: list[GaussianVector], symbols=()):
+    def __init__(self, vectors: list[GaussianVector], symbols=(), field_symbols=()):
         gens, self.slices = [], {}
         for v in vectors:
             self.slices[v.name] = (len(gens), len(gens) + v.dim)
@@ -49,13 +49,15 @@ class Space:
         cov_symbols = sorted({s for v in vectors for s in v.cov.free_symbols}, key=str)
         polynomial_covs = all(sp.sympify(e).is_polynomial(*cov_symbols)
                               for v in vectors for e in v.cov)
-        # Covariance symbols are generators while every covariance is polynomial in them;
-        # otherwise (e.g. Omega = Sigma^{-1} with Sigma symbolic) they form the coefficient
-        # field QQ(symbols), so 1/a is exact.
-        domain = QQ if polynomial_covs or not cov_symbols else QQ.frac_field(*cov_symbols)
+        # Symbols that must be invertible (e.g. Omega = Sigma^{-1} with Sigma symbolic, or
+        # a caller's coefficient 1/a) form the coefficient field QQ(symbols); all other
+        # symbols are generators of the sparse ring, which is faster.
+        field = set(field_symbols) | (set() if polynomial_covs else set(cov_symbols))
+        field = sorted(field, key=str)
+        domain = QQ.frac_field(*field) if field else QQ
         extra = []
-        for s in list(symbols) + (cov_symbols if domain == QQ else []):
-            if s not in gens and s not in extra and (domain == QQ or s not in cov_symbols):
+        for s in list(symbols) + cov_symbols:
+            if s not in gens and s not in extra and s not in field:
                 extra.append(s)
         gens.extend(extra)
         self.gens = tuple(gens)
@@ -265,11 +267,16 @@ def context_expectation(factors, block_expectation, n):
 def expectation(expr, vectors, symbols=()):
     """Exact E[expr] over independent Gaussian vectors (expr polynomial in their coordinates).
 
-    Other symbols in ``expr`` are treated as constants. Returns a SymPy expression.
+    Other symbols in ``expr`` are constants; they may appear rationally (e.g. 1/a).
+    Returns a SymPy expression.
     """
     expr = sp.expand(sp.sympify(expr))
-    free = sorted(expr.free_symbols - {c for v in vectors for c in v.coords}, key=str)
-    space = Space(list(vectors), list(free) + list(symbols))
+    coords = [c for v in vectors for c in v.coords]
+    free = sorted(expr.free_symbols - set(coords), key=str)
+    if not expr.is_polynomial(*coords):
+        raise ValueError("expectation: the integrand must be a polynomial in the Gaussian coordinates")
+    rational = [s for s in free if not expr.is_polynomial(s)]
+    space = Space(list(vectors), [s for s in free if s not in rational] + list(symbols), rational)
     p = space.expect_all(space(expr), [v.name for v in vectors])
     return p.as_expr()
 

@@ -97,9 +97,9 @@ def gram(task: Task) -> Gram:
         raise NotImplementedError("gram() covers linear tasks; see derivations.nonlinear")
     d, s2, n = task.d, task.noise, task.n
     basis = FeatureBasis.of(task)
-    xq = GaussianVector("xq", d, task.Sigma, [f"xq{k + 1}" for k in range(d)])
-    w = GaussianVector("w", d, task.Omega, [f"w{k + 1}" for k in range(d)])
-    eq = GaussianVector("eq", 1, sp.Matrix([[s2]]), ["eq"])
+    xq = GaussianVector("xq", d, task.Sigma, private=True)
+    w = GaussianVector("w", d, task.Omega, private=True)
+    eq = GaussianVector("eq", 1, sp.Matrix([[s2]]), private=True)
     P = Space([xq, eq, w], sorted(sp.sympify(s2).free_symbols, key=str))
     X, W, E = P.coords("xq"), P.coords("w"), P.coords("eq")[0]
     zero, one = P.ring.zero, P.ring.one

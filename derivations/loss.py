@@ -71,9 +71,9 @@ def loss_parts(task: Task, params: EffectiveParameters | None = None) -> LossPar
     d = task.d
     params = params or EffectiveParameters.symbols(d)
     s2 = task.noise
-    xq = GaussianVector("xq", d, task.Sigma, [f"xq{k + 1}" for k in range(d)])
-    w = GaussianVector("w", d, task.Omega, [f"w{k + 1}" for k in range(d)])
-    eq = GaussianVector("eq", 1, sp.Matrix([[s2]]), ["eq"])
+    xq = GaussianVector("xq", d, task.Sigma, private=True)
+    w = GaussianVector("w", d, task.Omega, private=True)
+    eq = GaussianVector("eq", 1, sp.Matrix([[s2]]), private=True)
     param_exprs = [sp.sympify(e) for e in params.all_symbols()]
     free = set().union(*(e.free_symbols for e in param_exprs)) | set(sp.sympify(s2).free_symbols)
     space = Space([xq, eq, w], sorted(free, key=str))

@@ -31,17 +31,21 @@ class GaussianVector:
     """A centred Gaussian vector N(0, cov) whose coordinates are SymPy symbols.
 
     ``cov`` may be None (identity), or an exact SymPy matrix (rationals or symbols).
-    Coordinates are named ``{name}{k}`` (k = 1..dim) unless ``names`` is given.
+    Coordinates are named ``{name}{k}`` (k = 1..dim) unless ``names`` is given; with
+    ``private=True`` they are Dummy symbols (used by onestep's own derivations).
     """
 
-    def __init__(self, name: str, dim: int, cov=None, names=None):
+    def __init__(self, name: str, dim: int, cov=None, names=None, private=False):
         self.name = name
         self.dim = dim
         self.cov = sp.ImmutableMatrix(sp.eye(dim) if cov is None else cov)
         if self.cov.shape != (dim, dim):
             raise ValueError(f"{name}: covariance must be {dim}x{dim}")
         names = names or [f"{name}{k + 1}" for k in range(dim)]
-        self.coords = tuple(sp.Symbol(s, real=True) for s in names)
+        # private coordinates are Dummy symbols: no caller's symbol can ever equal them,
+        # so a parameter named like a coordinate is never mistaken for a random variable
+        make = (lambda s: sp.Dummy(s, real=True)) if private else (lambda s: sp.Symbol(s, real=True))
+        self.coords = tuple(make(s) for s in names)
         self._kind = self._classify()
         self._general_moment = lru_cache(maxsize=None)(self._general_moment_uncached)
 

@@ -61,9 +61,10 @@ class ClaimVerdict:
 
 
 def _tokens(d, count=2):
-    xs = [sp.Matrix([sp.Symbol(f"t{i}_x{k + 1}", real=True) for k in range(d)]) for i in range(count)]
-    ys = [sp.Symbol(f"t{i}_y", real=True) for i in range(count)]
-    xq = sp.Matrix([sp.Symbol(f"t_q{k + 1}", real=True) for k in range(d)])
+    # Dummy symbols: never equal to a symbol of the caller's (e.g. in a symbolic covariance)
+    xs = [sp.Matrix([sp.Dummy(f"t{i}_x{k + 1}", real=True) for k in range(d)]) for i in range(count)]
+    ys = [sp.Dummy(f"t{i}_y", real=True) for i in range(count)]
+    xq = sp.Matrix([sp.Dummy(f"t_q{k + 1}", real=True) for k in range(d)])
     return xs, ys, xq
 
 

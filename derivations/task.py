@@ -157,6 +157,14 @@ class Task:
             raise TaskError(f"response: must be a Response, got {type(self.response).__name__}")
         if self.name is not None and not isinstance(self.name, str):
             raise TaskError(f"name: must be text, got {type(self.name).__name__}")
+        if not self.response.is_linear:
+            # parse the link/expression text now (whitelist parser; never evaluated), so a
+            # bad or hostile text is rejected at construction
+            from .nonlinear.parse import parse_expression, parse_link  # local: parse imports task
+            if self.response.link is not None:
+                parse_link(self.response.link)
+            if self.response.expr is not None:
+                parse_expression(self.response.expr, self.d)
 
         sigma = sp.ImmutableMatrix(sp.eye(self.d)) if self.covariance is None else \
             _exact_matrix(self.covariance, self.d, "covariance")

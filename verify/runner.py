@@ -137,45 +137,48 @@ def _numeric_linear(spec: TaskSpec, opt, seed: int, progress: bool):
     loss_exact = float(spec.at_numeric_values(opt.loss))
     res = fit(ntask, spec.samples, seed, spec.control.get("parameterisation", "effective"), progress)
     checks = []
-    target = gamma_exact
-    expect_agree = True
-    what = "Gamma (LSA fit) vs Gamma*"
-    if spec.control.get("kind") == "perturbed-optimum":
-        target = gamma_exact + float(sp.Rational(spec.control["delta"])) * np.eye(task.d)
-        expect_agree, what = False, f"Gamma (LSA fit) vs a PERTURBED Gamma* + {spec.control['delta']} I"
-    elif spec.control.get("kind") == "off-by-one":
-        target = float(spec.at_numeric_values(off_by_one_eta(task))) * np.eye(task.d)
-        expect_agree, what = False, "Gamma (LSA fit) vs the off-by-one claim"
-    elif spec.control.get("kind") == "preconditioned":
-        target = _floats(spec.at_numeric_values(preconditioned_claim(task)))
-        expect_agree, what = False, "Gamma (LSA fit) vs the eta Sigma^{-1} claim"
-    checks.append(C.entrywise("gamma-entries", res.gamma, res.gamma_se, target, what, expect_agree))
-    checks.append(C.frobenius("gamma-frobenius", res.gamma, res.gamma_se, target, what, expect_agree))
+    kind = spec.control.get("kind")
+    d = task.d
+    claims_gamma = {"perturbed-optimum": (gamma_exact + float(sp.Rational(spec.control.get("delta", 0))) * np.eye(d),
+                                          f"Gamma (LSA fit) vs a PERTURBED Gamma* + {spec.control.get('delta')} I"),
+                    "off-by-one": (float(spec.at_numeric_values(off_by_one_eta(task))) * np.eye(d),
+                                   "Gamma (LSA fit) vs the off-by-one claim"),
+                    "preconditioned": (_floats(spec.at_numeric_values(preconditioned_claim(task))),
+                                       "Gamma (LSA fit) vs the eta Sigma^{-1} claim")}
     if spec.role == "claim":
+        what = "Gamma (LSA fit) vs Gamma*"
+        checks.append(C.entrywise("gamma-entries", res.gamma, res.gamma_se, gamma_exact, what))
+        checks.append(C.frobenius("gamma-frobenius", res.gamma, res.gamma_se, gamma_exact, what))
         checks.append(C.entrywise("odd-block", res.odd, res.odd_se, np.zeros_like(res.odd),
                                   "odd-block coefficients vs 0"))
+    elif kind in claims_gamma:
+        target, what = claims_gamma[kind]
+        checks.append(C.entrywise("gamma-entries", res.gamma, res.gamma_se, target, what, expect_agree=False))
+        checks.append(C.frobenius("gamma-frobenius", res.gamma, res.gamma_se, target, what, expect_agree=False))
+    if spec.role == "claim" or kind == "wrong-loss":
         # the exact optimum's parameters, evaluated on fresh prompts
-        d = task.d
         u = np.zeros(d + 1)
         u[d] = 1.0
         M = np.vstack([gamma_exact.T, np.zeros((1, d))])
         est = loss_at(ntask, u, M, np.zeros(d) if task.residual else None, spec.samples, seed + 1, progress)
-        checks.append(C.scalar("loss-at-optimum", est.mean, est.se, loss_exact,
-                               "MC loss at the exact optimum vs L*"))
-    rng = np.random.default_rng(seed)
-    u_r, M_r, r_r = _random_parameters(task, rng)
-    fixed = Task(d=task.d, n=int(n), noise=s2, covariance=task.Sigma, prior=task.Omega,
-                 query_in_keys=task.query_in_keys, residual=task.residual)
-    exact_random = float(expected_loss(fixed, u_r, M_r, r_r))
-    if spec.control.get("kind") == "wrong-loss":
-        # a realistic slip: the query's own noise left out of E[(yhat - y_q)^2]
-        exact_random -= float(s2)
-    est = loss_at(ntask, _floats(u_r).ravel(), _floats(M_r), _floats(r_r).ravel() if task.residual else None,
-                  spec.samples, seed + 2, progress)
-    checks.append(C.scalar("loss-at-random", est.mean, est.se, exact_random,
-                           "MC loss at random parameters vs expected_loss"
-                           + (" minus s2 (query noise dropped: WRONG, must differ)" if spec.control.get("kind") == "wrong-loss" else ""),
-                           expect_agree=spec.control.get("kind") != "wrong-loss"))
+        if kind == "wrong-loss":
+            # a realistic slip: the query's own noise left out of E[(yhat - y_q)^2]
+            checks.append(C.scalar("loss-at-optimum", est.mean, est.se, loss_exact - float(s2),
+                                   "MC loss at the exact optimum vs L* - s2 (query noise dropped: WRONG, must differ)",
+                                   expect_agree=False))
+        else:
+            checks.append(C.scalar("loss-at-optimum", est.mean, est.se, loss_exact,
+                                   "MC loss at the exact optimum vs L*"))
+    if spec.role == "claim":
+        rng = np.random.default_rng(seed)
+        u_r, M_r, r_r = _random_parameters(task, rng)
+        fixed = Task(d=d, n=int(n), noise=s2, covariance=task.Sigma, prior=task.Omega,
+                     query_in_keys=task.query_in_keys, residual=task.residual)
+        exact_random = float(expected_loss(fixed, u_r, M_r, r_r))
+        est = loss_at(ntask, _floats(u_r).ravel(), _floats(M_r), _floats(r_r).ravel() if task.residual else None,
+                      spec.samples, seed + 2, progress)
+        checks.append(C.scalar("loss-at-random", est.mean, est.se, exact_random,
+                               "MC loss at random parameters vs expected_loss"))
     numeric = {"gamma": res.gamma.tolist(), "gamma_se": res.gamma_se.tolist(), "loss": float(res.loss),
                "loss_se": float(res.loss_se), "samples": int(res.samples), "seconds": float(res.seconds),
                "odd": res.odd.tolist(), "odd_se": res.odd_se.tolist(), "odd_names": list(res.odd_names),
@@ -184,28 +187,39 @@ def _numeric_linear(spec: TaskSpec, opt, seed: int, progress: bool):
     return res, numeric, checks
 
 
+def exact_side(spec: TaskSpec):
+    """(exact object, symbolic JSON, checks): the derivation of one task."""
+    if spec.alld:
+        return _symbolic_alld(spec)
+    if spec.task.is_linear:
+        return _symbolic_linear(spec)
+    from .nonlinear_bridge import symbolic_nonlinear
+    return symbolic_nonlinear(spec)
+
+
+def can_sample(spec: TaskSpec) -> bool:
+    return spec.numeric and spec.task is not None and not (spec.task.Sigma.free_symbols or spec.task.Omega.free_symbols)
+
+
+def numeric_side(spec: TaskSpec, exact, seed: int, progress: bool = False):
+    """(fit, numeric JSON, checks): the Monte Carlo side at the task's own seed."""
+    tseed = task_seed(seed, spec.name)
+    if spec.task.is_linear:
+        return _numeric_linear(spec, exact, tseed, progress)
+    from .nonlinear_bridge import numeric_nonlinear
+    return numeric_nonlinear(spec, exact, tseed, progress)
+
+
 def run_spec(spec: TaskSpec, seed: int = 0, numeric: bool = True, progress: bool = False) -> TaskResult:
     """Evaluate one task: exact result, Monte Carlo result (unless ``numeric`` is False), checks."""
     timings = {}
     start = time.perf_counter()
-    if spec.alld:
-        exact, symbolic, checks = _symbolic_alld(spec)
-    elif spec.task.is_linear:
-        exact, symbolic, checks = _symbolic_linear(spec)
-    else:
-        from .nonlinear_bridge import symbolic_nonlinear
-        exact, symbolic, checks = symbolic_nonlinear(spec)
+    exact, symbolic, checks = exact_side(spec)
     timings["symbolic"] = time.perf_counter() - start
     numeric_json, fit_result = None, None
-    can_sample = spec.task is not None and not (spec.task.Sigma.free_symbols or spec.task.Omega.free_symbols)
-    if numeric and spec.numeric and can_sample:
+    if numeric and can_sample(spec):
         start = time.perf_counter()
-        tseed = task_seed(seed, spec.name)
-        if spec.task.is_linear:
-            fit_result, numeric_json, more = _numeric_linear(spec, exact, tseed, progress)
-        else:
-            from .nonlinear_bridge import numeric_nonlinear
-            fit_result, numeric_json, more = numeric_nonlinear(spec, exact, tseed, progress)
-        checks.extend(more)
+        fit_result, numeric_json, more = numeric_side(spec, exact, seed, progress)
+        checks = checks + more
         timings["numeric"] = time.perf_counter() - start
     return TaskResult(spec, symbolic, numeric_json, checks, timings, exact, fit_result)

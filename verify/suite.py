@@ -63,7 +63,7 @@ def _controls():
                  control={"kind": "perturbed-optimum", "delta": "1/20"},
                  description="the numeric agreement check fed Gamma* + (1/20) I: must fail"),
         TaskSpec("control-wrong-loss-d2", Task(d=2), role="control", control={"kind": "wrong-loss"},
-                 description="MC loss at random parameters against an exact loss that drops the query noise s2: must fail"),
+                 description="MC loss at the optimum against an exact loss that drops the query noise s2: must fail"),
     ]
 
 

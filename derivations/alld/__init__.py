@@ -12,8 +12,21 @@ True
 
 from .canonical import Canonical, decide
 from .proofs import KINDS, prove
-from .tensor import (Tensor, average, d, example, example_scalar, gaussian, identity, inverse,
-                     matrix, scalar, scalar_gaussian, trace, vector)
+from .tensor import (
+                     Tensor,
+                     average,
+                     d,
+                     example,
+                     example_scalar,
+                     gaussian,
+                     identity,
+                     inverse,
+                     matrix,
+                     scalar,
+                     scalar_gaussian,
+                     trace,
+                     vector,
+)
 from .wick import expect
 
 __all__ = ["Tensor", "Canonical", "decide", "expect", "prove", "KINDS", "d", "matrix", "inverse",

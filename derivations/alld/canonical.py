@@ -48,9 +48,10 @@ class Canonical:
         acc: dict = {}
         for term in t.terms:
             mult, chains, closed = canonical_term(term.factors, t.free)
-            key = (chains, closed)
-            acc[key] = acc.get(key, 0) + term.coef * mult
-        return cls({k: sp.cancel(sp.together(c)) for k, c in acc.items()}, len(t.free))
+            acc.setdefault((chains, closed), []).append(term.coef * mult)
+        # one n-ary Add per key: repeated binary + re-flattens the sum every time
+        return cls({k: sp.cancel(sp.together(sp.Add(*cs))) for k, cs in acc.items()},
+                   len(t.free))
 
     def __sub__(self, other: Canonical) -> Canonical:
         coeffs = dict(self.coeffs)
@@ -246,7 +247,8 @@ def decide(lhs: Canonical, rhs: Canonical, dims=(2, 3), definitions=None, seeds=
     if not diff.coeffs:
         return True, ""
     if diff.order > 2:
-        return None, f"canonical forms differ in {len(diff)} terms; no evaluator for order {diff.order}"
+        return None, (f"canonical forms differ in {len(diff)} terms; "
+                      f"no evaluator for order {diff.order}")
     names = diff.atoms() | set(extra)
     if definitions:
         names = {a for a in names if a[1] not in definitions}

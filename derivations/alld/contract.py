@@ -18,8 +18,8 @@ Elements are tuples ``(name, inverse, transposed, symmetric)``; ends are
 >>> from derivations.alld.tensor import Factor, Atom
 >>> S = Atom("Sigma", symmetric=True)
 >>> fs = (Factor("mat", S, (1, 2)), Factor("mat", S.inv, (2, 1)))    # tr(Sigma Sigma^-1)
->>> canonical_term(fs, free=())
-(1, (), (('tr', ()),))
+>>> canonical_term(fs, free=())                          # tr(I) = d, nothing left
+(d, (), ())
 """
 
 from __future__ import annotations

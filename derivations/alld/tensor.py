@@ -118,7 +118,7 @@ class Tensor:
 
     def _with_free(self, new_free) -> Tensor:
         """Rename the free indices (self must already be fresh w.r.t. new_free)."""
-        mapping = dict(zip(self.free, new_free))
+        mapping = dict(zip(self.free, new_free, strict=True))
         return Tensor([_relabel(t, mapping, {}) for t in self.terms], tuple(new_free))
 
     # --- algebra -----------------------------------------------------------------

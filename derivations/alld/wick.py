@@ -18,7 +18,7 @@ are independent) and an odd number of occurrences gives 0.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from itertools import product
 
 import sympy as sp
@@ -40,7 +40,7 @@ def set_partitions(items):
             yield partition[:k] + [[first] + partition[k]] + partition[k + 1:]
 
 
-@lru_cache(maxsize=None)
+@cache
 def perfect_matchings(size: int) -> tuple:
     """All perfect matchings of range(size), each a tuple of pairs ((2k-1)!! of them)."""
     if size % 2:
@@ -70,7 +70,7 @@ def _covariance_terms(spec, i, j):
 
 
 def _relabel_all(t: Tensor, new_free):
-    mapping = dict(zip(t.free, new_free))
+    mapping = dict(zip(t.free, new_free, strict=True))
     return [_relabel(term, mapping, {}) for term in t.terms]
 
 

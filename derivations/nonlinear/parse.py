@@ -65,7 +65,7 @@ class relu(sp.Function):
         return sp.Heaviside(self.args[0])
 
     def _latex(self, printer):
-        return r"\operatorname{relu}\left(%s\right)" % printer._print(self.args[0])
+        return r"\operatorname{relu}\left(" + printer._print(self.args[0]) + r"\right)"
 
 
 #: the only callable names; each maps to a SymPy function class

@@ -51,7 +51,7 @@ class ResponseModel:
 
     def response_at(self, x, w) -> sp.Expr:
         """f with x and w replaced by the given vectors of SymPy expressions."""
-        subs = dict(zip(self.xs, x)) | dict(zip(self.ws, w))
+        subs = dict(zip(self.xs, x, strict=True)) | dict(zip(self.ws, w, strict=True))
         return self.f.xreplace(subs)
 
 
@@ -61,7 +61,7 @@ def response_model(task: Task) -> ResponseModel:
     names = variables(d)
     xs = tuple(names[f"x{k}"] for k in range(1, d + 1))
     ws = tuple(names[f"w{k}"] for k in range(1, d + 1))
-    index = sum((w * x for w, x in zip(ws, xs)), sp.Integer(0))
+    index = sum((w * x for w, x in zip(ws, xs, strict=True)), sp.Integer(0))
     if resp.family == "linear":
         link, f = S, index
     elif resp.family == "single-index":

@@ -1,0 +1,1 @@
+"""Tests of the all-d proof engine (derivations.alld)."""
