@@ -23,7 +23,6 @@ expression trees). Three exact primitives:
 
 from __future__ import annotations
 
-from itertools import combinations
 from math import prod
 
 import sympy as sp

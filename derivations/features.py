@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from . import symbols as pinned
 from .engine import Space, wick_matchings
 from .lsa import EffectiveParameters
 from .moments import GaussianVector
@@ -37,7 +36,7 @@ class FeatureBasis:
     odd: tuple         # indices of the odd block
 
     @classmethod
-    def of(cls, task: Task) -> "FeatureBasis":
+    def of(cls, task: Task) -> FeatureBasis:
         d = task.d
         names = [f"g[{b + 1},{c + 1}]" for b in range(d) for c in range(d)]
         names += [f"xx[{a + 1},{b + 1};{c + 1}]" for a in range(d) for b in range(a, d) for c in range(d)]
@@ -61,15 +60,17 @@ class FeatureBasis:
 
     def features(self, x, y, xq, n, query_in_keys=False):
         """The feature vector for explicit context tokens (x[i] vectors, y[i] labels)."""
-        d = self.d
-        avg = lambda f: sum((f(i) for i in range(len(x))), sp.Integer(0)) / n  # noqa: E731
-        out = [avg(lambda i: y[i] * x[i][bb]) * xq[c] for bb in range(d) for c in range(d)]
+        d, m = self.d, len(x)
+        yx = [sum((y[i] * x[i][b] for i in range(m)), sp.Integer(0)) / n for b in range(d)]
+        xx = [[sum((x[i][a] * x[i][b] for i in range(m)), sp.Integer(0)) / n for b in range(d)] for a in range(d)]
+        yy = sum((y[i] ** 2 for i in range(m)), sp.Integer(0)) / n
+        out = [yx[b] * xq[c] for b in range(d) for c in range(d)]
         for a in range(d):
-            for bb in range(a, d):
+            for b in range(a, d):
                 for c in range(d):
-                    extra = xq[a] * xq[bb] / n if query_in_keys else 0
-                    out.append((avg(lambda i: x[i][a] * x[i][bb]) + extra) * xq[c])
-        out += [avg(lambda i: y[i] ** 2) * xq[c] for c in range(d)]
+                    extra = xq[a] * xq[b] / n if query_in_keys else 0
+                    out.append((xx[a][b] + extra) * xq[c])
+        out += [yy * xq[c] for c in range(d)]
         if len(self.names) > len(out):
             out += [xq[c] for c in range(d)]
         return sp.Matrix(out)

@@ -52,7 +52,7 @@ class EffectiveParameters:
     r: sp.Matrix
 
     @classmethod
-    def symbols(cls, d: int) -> "EffectiveParameters":
+    def symbols(cls, d: int) -> EffectiveParameters:
         u = _vector("ux", d + 1, last="uy")
         A = _matrix("A", d, d)
         b = _vector("b", d)
@@ -171,15 +171,16 @@ class _RingMatrix:
 
     @property
     def T(self):
-        return _RingMatrix([list(col) for col in zip(*self.rows)])
+        return _RingMatrix([list(col) for col in zip(*self.rows, strict=False)])
 
     def __matmul__(self, other):
-        cols = list(zip(*other.rows))
-        return _RingMatrix([[sum((a * b for a, b in zip(row, col) if a and b), row[0].ring.zero)
+        cols = list(zip(*other.rows, strict=False))
+        return _RingMatrix([[sum((a * b for a, b in zip(row, col, strict=False) if a and b), row[0].ring.zero)
                              for col in cols] for row in self.rows])
 
     def __add__(self, other):
-        return _RingMatrix([[a + b for a, b in zip(r1, r2)] for r1, r2 in zip(self.rows, other.rows)])
+        return _RingMatrix([[a + b for a, b in zip(r1, r2, strict=True)]
+                            for r1, r2 in zip(self.rows, other.rows, strict=True)])
 
     def scalar(self):
         return self.rows[0][0]

@@ -131,7 +131,7 @@ def step_convex_lift(task: Task, basis: FeatureBasis, coefficients=None) -> Step
     params = EffectiveParameters.symbols(d)
     theta = (coefficients or basis.coefficients)(params, task.residual)
     xs, ys, xq = _tokens(d)
-    tokens = [x.col_join(sp.Matrix([y])) for x, y in zip(xs, ys)]
+    tokens = [x.col_join(sp.Matrix([y])) for x, y in zip(xs, ys, strict=False)]
     lhs = sp.expand(n * effective_prediction(params, tokens, xq, n, task.query_in_keys, task.residual))
     rhs = sp.expand(n * (theta.T * basis.features(xs, ys, xq, n, task.query_in_keys))[0])
     return Step.identity(
@@ -223,15 +223,16 @@ def step_normal_equations(G: Gram, gamma: sp.Matrix) -> Step:
         "normal-equations", "Normal equations", (H_gd * theta).applyfunc(sp.expand),
         c_gd.applyfunc(sp.expand),
         statement="H_gd theta* = c_gd holds exactly at theta* = vec(Gamma*^T), with theta*_odd = 0.",
-        justification="The stationarity condition of the convex quadratic, checked entrywise over a common denominator.")
+        justification=("The stationarity condition of the convex quadratic, checked entrywise over a "
+                       "common denominator."))
 
 
 def step_realisable(task: Task, basis: FeatureBasis, gamma: sp.Matrix, weights_for=realising_weights) -> Step:
     """(e) explicit weights in every parameterisation predict x_q^T Gamma g, and theta = theta*."""
     d, n = task.d, pinned.n
     xs, ys, xq = _tokens(d)
-    tokens = [x.col_join(sp.Matrix([y])) for x, y in zip(xs, ys)]
-    g_vec = sum((y * x for x, y in zip(xs, ys)), sp.zeros(d, 1)) / n
+    tokens = [x.col_join(sp.Matrix([y])) for x, y in zip(xs, ys, strict=False)]
+    g_vec = sum((y * x for x, y in zip(xs, ys, strict=False)), sp.zeros(d, 1)) / n
     gd_pred = sp.expand(n * (xq.T * gamma * g_vec)[0])
     ok, details = True, []
     for kind in ("paper", "merged"):
@@ -261,7 +262,7 @@ def step_optimal_loss(task: Task, gamma: sp.Matrix, loss_star) -> Step:
     # (much faster than pushing rational functions of n through the engine)
     g = sp.Matrix(d, d, lambda i, j: sp.Symbol(f"gamma_{i + 1}{j + 1}", real=True))
     family = expected_loss(task, sp.Matrix([0] * d + [1]), g.T.col_join(sp.zeros(1, d)), sp.zeros(d, 1))
-    direct = family.xreplace(dict(zip(g, gamma)))
+    direct = family.xreplace(dict(zip(g, gamma, strict=False)))
     return Step.identity(
         "optimal-loss", "Optimal loss", canonical(direct), loss_star,
         statement="L* = k - c_gd^T theta* equals the model's exact loss at the realising parameters.",

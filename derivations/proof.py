@@ -23,8 +23,8 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 import sympy as sp
 
@@ -74,7 +74,7 @@ class Step:
     @classmethod
     def identity(cls, key, title, lhs, rhs, justification, statement=None,
                  method="exact: numerator of (lhs - rhs) over a common denominator expands to 0",
-                 detail_on_failure: Callable | None = None, **extra) -> "Step":
+                 detail_on_failure: Callable | None = None, **extra) -> Step:
         """A step asserting lhs = rhs exactly (scalars or matrices, entrywise)."""
         ok = exact_equal(lhs, rhs)
         detail = ""
@@ -85,13 +85,13 @@ class Step:
 
     @classmethod
     def checked(cls, key, title, statement, ok: bool | None, justification, method,
-                lhs=None, relation="=", rhs=None, detail="", data=None) -> "Step":
+                lhs=None, relation="=", rhs=None, detail="", data=None) -> Step:
         """A step whose check was carried out by the caller; ``ok`` None means undecided."""
         status = UNPROVED if ok is None else (PROVED if ok else REFUTED)
         return cls(key, title, statement, lhs, relation, rhs, justification, method, status,
                    detail, data or {})
 
-    def with_status(self, status: str, detail: str = "") -> "Step":
+    def with_status(self, status: str, detail: str = "") -> Step:
         return Step(self.key, self.title, self.statement, self.lhs, self.relation, self.rhs,
                     self.justification, self.method, status, detail or self.detail, self.data)
 
@@ -107,7 +107,7 @@ def _difference_text(lhs, rhs, limit=300) -> str:
     from .exact import canonical
     if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):
         diff = sp.Matrix(lhs) - sp.Matrix(rhs)
-        for (i, j), value in zip(((i, j) for i in range(diff.rows) for j in range(diff.cols)), diff):
+        for (i, j), value in zip(((i, j) for i in range(diff.rows) for j in range(diff.cols)), diff, strict=False):
             if not exact_equal(value, 0):
                 text = f"entry ({i + 1},{j + 1}) differs by {canonical(value)}"
                 return text[:limit]

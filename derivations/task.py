@@ -94,7 +94,8 @@ def _exact_matrix(value, d: int, field_name: str) -> sp.ImmutableMatrix:
     for i in range(d):
         for j in range(i + 1, d):
             if sp.simplify(matrix[i, j] - matrix[j, i]) != 0:
-                raise TaskError(f"{field_name}: not symmetric ([{i}][{j}] = {matrix[i, j]} but [{j}][{i}] = {matrix[j, i]})")
+                raise TaskError(f"{field_name}: not symmetric "
+                                f"([{i}][{j}] = {matrix[i, j]} but [{j}][{i}] = {matrix[j, i]})")
     for k in range(1, d + 1):
         minor = sp.factor(matrix[:k, :k].det())
         if minor.is_positive:

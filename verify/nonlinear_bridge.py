@@ -13,7 +13,7 @@ from .spec import TaskSpec
 
 
 def default_specs():
-    def si(link, **kw):
+    def si(link):
         return Response("single-index", link=link)
     hp = {"n": 10, "noise": "1/4"}        # the high-precision route works at fixed n, s2
     return [
@@ -51,12 +51,6 @@ def numeric_response(task: Task):
         return NR.single_index(link_function(model.link))
     from derivations.nonlinear.parse import parse_expression
     return NR.from_callable(expression_function(parse_expression(task.response.expr, task.d), task.d))
-
-
-def _eta_value(opt):
-    if opt.eta is None:
-        return None
-    return opt.eta
 
 
 def symbolic_nonlinear(spec: TaskSpec):
@@ -112,16 +106,19 @@ def numeric_nonlinear(spec: TaskSpec, opt, seed: int, progress: bool):
     else:
         gamma_exact = None
     if spec.role == "claim":
-        checks.append(C.entrywise("gamma-entries", res.gamma, res.gamma_se, gamma_exact, "Gamma (LSA fit) vs eta* I"))
-        checks.append(C.frobenius("gamma-frobenius", res.gamma, res.gamma_se, gamma_exact, "Gamma (LSA fit) vs eta* I"))
-        checks.append(C.entrywise("odd-block", res.odd, res.odd_se, np.zeros_like(res.odd), "odd-block coefficients vs 0"))
+        what = "Gamma (LSA fit) vs eta* I"
+        checks.append(C.entrywise("gamma-entries", res.gamma, res.gamma_se, gamma_exact, what))
+        checks.append(C.frobenius("gamma-frobenius", res.gamma, res.gamma_se, gamma_exact, what))
+        checks.append(C.entrywise("odd-block", res.odd, res.odd_se, np.zeros_like(res.odd),
+                                  "odd-block coefficients vs 0"))
         if opt.loss is not None and str(opt.loss):
             d = task.d
             u = np.zeros(d + 1)
             u[d] = 1.0
             M = np.vstack([gamma_exact.T, np.zeros((1, d))])
             est = loss_at(ntask, u, M, None, spec.samples, seed + 1, progress)
-            checks.append(C.scalar("loss-at-optimum", est.mean, est.se, at(opt.loss), "MC loss at the exact optimum vs L*"))
+            checks.append(C.scalar("loss-at-optimum", est.mean, est.se, at(opt.loss),
+                                   "MC loss at the exact optimum vs L*"))
     elif kind == "reflection-broken":
         # the convex-lift optimum (least squares over every feature) shows whether odd-in-x
         # features carry signal about y_q; the rank-one LSA fit need not exploit it fully
@@ -132,8 +129,8 @@ def numeric_nonlinear(spec: TaskSpec, opt, seed: int, progress: bool):
     elif kind == "rotation-broken":
         checks.append(C.entrywise("gamma-vs-best-gd", res.gamma, res.gamma_se, gamma_exact,
                                   "Gamma (LSA fit) vs the exact best GD-block Gamma*"))
-        from derivations.nonlinear.exact_optimum import exact_gd_block
         from derivations.nonlinear.certificate import eta_formula
+        from derivations.nonlinear.exact_optimum import exact_gd_block
         block = exact_gd_block(task, odd=False)
         claim = at(eta_formula(block.m2, block.y2x2, task.n)) * np.eye(task.d)
         checks.append(C.entrywise("gamma-vs-gd-claim", res.gamma, res.gamma_se, claim,

@@ -105,10 +105,12 @@ def _symbolic_alld(spec: TaskSpec):
     failure = proof.first_failure
     checks = [C.exact_check(
         "proof", proof.holds,
-        f"{len(proof)} steps at symbolic d" + ("" if proof.holds else f"; not proved: {failure.title} ({failure.status}): {failure.detail}"))]
+        f"{len(proof)} steps at symbolic d"
+        + ("" if proof.holds else f"; not proved: {failure.title} ({failure.status}): {failure.detail}"))]
     eta = c.get("eta")
     symbolic = {"gamma": [[_s(c.get("gamma"))]], "eta": None if eta is None else _s(eta), "loss": _s(c.get("loss")),
-                "form": {"theorem1": "gd", "theorem2": "preconditioned-gd"}.get(spec.alld, "general"),
+                "form": {"theorem1": "gd", "theorem2": "preconditioned-gd",
+                         "theorem3-cubic": "gd"}.get(spec.alld, "general"),
                 "assumptions": {"linear-response": spec.alld != "theorem3-cubic"},
                 "strength": c.get("strength")}
     return proof, symbolic, checks

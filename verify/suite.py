@@ -34,7 +34,8 @@ def _linear():
         TaskSpec("thm2-all-d", None, alld="theorem2", numeric=False,
                  description="Theorem 2 for every d and symbolic Sigma (index-notation proof)"),
         TaskSpec("ext-omega-identity-d2", Task(d=2, covariance=SIGMA2),
-                 description="Omega = I (Ahn et al., Wu et al.): Gamma* = (((n+1)/n) Sigma + ((tr Sigma + s2)/n) I)^{-1}"),
+                 description=("Omega = I (Ahn et al., Wu et al.): "
+                              "Gamma* = (((n+1)/n) Sigma + ((tr Sigma + s2)/n) I)^{-1}")),
         TaskSpec("ext-general-prior-d2", Task(d=2, covariance=SIGMA2, prior=[[1, 0], [0, 2]]),
                  description="general prior, Sigma and Omega not commuting"),
         TaskSpec("ext-general-prior-all-d", None, alld="general-prior", numeric=False,

@@ -9,7 +9,6 @@ from .certificate import NonlinearOptimum, eta_formula, theorem3_optimum
 from .parse import ParseError, parse_expression, parse_link, relu
 
 
-
 def validate_response(task):
     """Parse the task's link or expression text (ParseError, a TaskError, when it is bad)."""
     from .responses import response_model

@@ -285,14 +285,13 @@ class SingleIndexMoments:
 
 def decimal_string(value, error, max_digits: int = 35) -> str:
     """Significant digits of ``value`` that an absolute error ``error`` leaves correct."""
-    value = mpmath.mpf(value)
-    if value == 0:
-        return "0"
-    if error <= 0:
-        n = max_digits
-    else:
-        n = int(math.floor(float(mpmath.log10(abs(value)) - mpmath.log10(error))))
-    return mpmath.nstr(value, max(1, min(n, max_digits)))
+    with mpmath.workdps(max_digits + 10):
+        value = mpmath.mpf(value)
+        if value == 0:
+            return "0"
+        n = max_digits if error <= 0 else \
+            int(math.floor(float(mpmath.log10(abs(value)) - mpmath.log10(error))))
+        return mpmath.nstr(value, max(1, min(n, max_digits)))
 
 
 def _to_mpf(x: arb):
@@ -334,6 +333,11 @@ def two_layer_relu_moments(d: int, width: int, c=1, digits: int = 35) -> SingleI
         return SingleIndexMoments(width * mom.m2, width * mom.f2x2, width * mom.f2,
                                   tuple(width * e for e in mom.errors), mom.dps, mom.level,
                                   digits)
+
+
+def _gap(n):
+    """Even step between the two rules of a piece (keeps n odd)."""
+    return max(4, (n // 5) & ~1)
 
 
 class _Moments:
@@ -379,8 +383,8 @@ class _Moments:
         pts = sorted(uniq.values(), key=lambda a: float(a.mid()))
         return list(zip(pts, pts[1:], strict=False))
 
-    def inner(self, r: arb):
-        """(A, J) as arb balls at r (rho = sqrt(c) r)."""
+    def inner(self, r: arb, rel_tol=None):
+        """(A, J) as arb balls at r (rho = sqrt(c) r), to relative tolerance ``rel_tol``."""
         key = r.mid().str(ctx.dps + 5, radius=False)
         if key in self.cache:
             return self.cache[key]
@@ -392,7 +396,7 @@ class _Moments:
             if signs and any(v is None for v in signs.values()):
                 signs = {k: v for k, v in signs.items() if v is not None}
             total += acb.integral(self._integrand(rho, signs), a, b,
-                                  rel_tol=self.tol, abs_tol=self.tiny)
+                                  rel_tol=rel_tol or self.tol, abs_tol=self.tiny)
         if self.parity:
             # t g(rho t) is even when g is odd (A doubles) and odd when g is even (A = 0)
             total = acb(total.real * 2 if self.parity < 0 else arb(0), total.imag * 2)
@@ -412,8 +416,12 @@ class _Moments:
         return self.norm * r ** (self.d - 1) * (-(r * r) / 2).exp()
 
     def integrand(self, r):
-        A, J = self.inner(r)
         w = self.density(r)
+        # the node's weight in the moments is about w (1 + r^2): where it is tiny the inner
+        # integral needs fewer digits (its certified radius is still propagated)
+        weight = w * (1 + r * r)
+        rel = self.tol / weight if weight < 1 else self.tol
+        A, J = self.inner(r, min(rel, arb(10) ** -8))
         return (A * A * w, r * r * J * w, J * w)
 
     def rule(self, a, b, n):
@@ -440,34 +448,45 @@ class _Moments:
             self.T += 2
         self.cache.clear()
         tail_t = self._inner_tail(self.sqc * R)
-        bps = [arb(0)] + [arb(2) ** -k for k in range(6, -1, -1)] + [arb(2), arb("3.5")]
-        x = 5.5
-        while x < float(R.mid()):
-            bps.append(arb(str(x)))
-            x += 3
+        # mesh graded geometrically towards 0 (every piece [a, 2a] has the same geometry
+        # relative to the singular line rho in iR, hence the same convergence rate)
+        bps = [arb(0)] + [arb(2) ** -k for k in range(6, 0, -1)] + \
+            [arb(x) / 2 for x in (2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 17, 20, 24, 28)]
+        while float(bps[-1].mid()) + 2 >= float(R.mid()):
+            bps.pop()
         bps.append(R)
         pieces = list(zip(bps, bps[1:], strict=False))
-        n = {p: (8 if float(pieces[p][1].mid()) <= 0.5 else 12) for p in range(len(pieces))}
-        coarse = {p: self.rule(*pieces[p], n[p]) for p in range(len(pieces))}
-        fine = {p: self.rule(*pieces[p], 2 * n[p]) for p in range(len(pieces))}
+        target_rel = arb(10) ** (-(digits + 2)) / len(pieces)
+        # one midpoint node per piece predicts its size, hence the digits it needs
+        # (about 1.4 digits per node); odd n reuse the midpoint node
+        size = [max(abs(v.mid()) for v in self.integrand((a + b) / 2)) * (b - a)
+                for a, b in pieces]
+        scale0 = max(size)
+        n, coarse, fine = {}, {}, {}
+        for p, (a, b) in enumerate(pieces):
+            need = float((size[p] / (scale0 * target_rel)).log()) / math.log(10) \
+                if size[p] > 0 else 0.0
+            n[p] = min(max(int(need / 2) + 3, 5) | 1, max_nodes)
+            coarse[p] = self.rule(a, b, max(n[p] - _gap(n[p]), 3))
+            fine[p] = self.rule(a, b, n[p])
         while True:
             total = [sum((fine[p][k] for p in fine), arb(0)) for k in range(3)]
             scale = max(abs(total[0].mid()), abs(total[1].mid()), arb(10) ** -(digits + 10))
-            target = scale * arb(10) ** (-(digits + 3)) / len(pieces)
+            target = scale * target_rel
             bad = [p for p in fine
                    if any(abs(fine[p][k].mid() - coarse[p][k].mid()) > target for k in range(3))
-                   and 2 * n[p] < max_nodes]
+                   and n[p] < max_nodes]
             if not bad:
                 break
             for p in bad:
-                n[p] *= 2
+                n[p] += _gap(n[p])
                 coarse[p] = fine[p]
-                fine[p] = self.rule(*pieces[p], 2 * n[p])
+                fine[p] = self.rule(*pieces[p], n[p])
         errors = []
         for k in range(3):
             est = sum((abs(fine[p][k].mid() - coarse[p][k].mid()) for p in fine), arb(0))
             # tails: the outer integrand at R times a decay length, inner tail times E_r[r^2]
             tails = tail_r + tail_t * (self.d + 2)
             errors.append(float((est + total[k].rad()).upper()) + tails)
-        level = sum(2 * n[p] for p in fine)
+        level = len(self.cache)
         return total, errors, level

@@ -6,8 +6,15 @@ import sympy as sp
 from derivations import Task, global_optimum
 from derivations.features import Gram, gram
 from derivations.lsa import realising_weights, reduction_steps
-from derivations.optimum import (step_convex_lift, step_normal_equations, step_optimal_loss,
-                                 step_quadratic, step_realisable, step_symmetry_split, step_unique)
+from derivations.optimum import (
+    step_convex_lift,
+    step_normal_equations,
+    step_optimal_loss,
+    step_quadratic,
+    step_realisable,
+    step_symmetry_split,
+    step_unique,
+)
 from derivations.positivity import certify_positive, certify_positive_definite
 from derivations.symbols import n, s2
 
