@@ -132,15 +132,7 @@ class Space:
         cf, cg = self.linear_coefficients(f, name), self.linear_coefficients(g, name)
         if cf is None or cg is None:
             return self.expect(f * g, name)
-        cov = self.vectors[name].cov
-        out = self.ring.zero
-        for i, fi in enumerate(cf):
-            if not fi:
-                continue
-            for j, gj in enumerate(cg):
-                if gj and cov[i, j] != 0:
-                    out += fi * gj * self(cov[i, j])
-        return out
+        return bilinear(cf, cg, self.vectors[name].cov, self)
 
     def depends_on(self, p, name) -> bool:
         start, end = self.slices[name]

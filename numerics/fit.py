@@ -64,6 +64,25 @@ class Objective:
         W = x.reshape(2, D, D)
         return {"W_KQ": W[0], "W_PV": W[1]}
 
+    def from_gd_block(self, gamma: np.ndarray) -> np.ndarray:
+        """Flat parameters whose prediction is x_q^T Gamma g (everything else zero).
+
+        Used to round a convex-lift solution to an LSA as one starting point of L-BFGS:
+        effective u = e_{d+1}, M = [Gamma^T; 0]; paper W^K = I, W^Q = [[Gamma^T, 0], [0, 0]],
+        W^V = I, h = e_{d+1}; merged W^KQ = W^Q, W^PV = I.
+        """
+        D, d = self.D, self.d
+        block = np.zeros((D, D))
+        block[:d, :d] = np.asarray(gamma, dtype=np.float64).T
+        e = np.zeros(D)
+        e[d] = 1.0
+        if self.par == "effective":
+            parts = [e, block[:, :d].ravel()] + ([np.zeros(d)] if self.residual else [])
+            return np.concatenate(parts)
+        if self.par == "paper":
+            return np.concatenate([np.eye(D).ravel(), block.ravel(), np.eye(D).ravel(), e])
+        return np.concatenate([block.ravel(), np.eye(D).ravel()])
+
     def effective(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         P, d = self._unpack(x), self.d
         if self.par == "effective":

@@ -191,7 +191,8 @@ def minimise(
     """Minimise E[(yhat - y_q)^2] over the LSA of ``task`` from ``samples`` iid prompts.
 
     samples: rounded down to a multiple of ``groups`` (>= 20, the jackknife groups).
-    restarts: random initialisations of L-BFGS (iid N(0, init_std^2) entries, default 0.1).
+    restarts: random initialisations of L-BFGS (iid N(0, init_std^2) entries, default 0.1),
+    plus one start rounded from the convex-lift optimum (see below); restart_losses lists all.
     fresh_samples: prompts for the fresh-sample loss of the fit (default samples // 4; 0 skips
     it). Deterministic for a given seed and arguments. See the module docstring for the method
     and the bias of ``loss``.
@@ -218,11 +219,18 @@ def minimise(
     obj.set(*stats.means())
     std = 0.1 if init_std is None else float(init_std)
     fits = []
-    with Progress(restarts, "minimise: restarts", progress) as bar:
+    with Progress(restarts + 1, "minimise: restarts", progress) as bar:
         for _ in range(restarts):
             x0 = torch.randn(obj.size, generator=init_gen, dtype=DTYPE).numpy() * std
             fits.append(_fit(obj, x0))
             bar.update()
+        # One more start: the sample's own convex-lift optimum H^+ c, rounded to an LSA through
+        # its GD block. The LSA loss has spurious local minima whose basins can catch every
+        # random start; this start is computed from the samples alone (no closed form, no
+        # symmetry), L-BFGS still moves freely, and the best loss over all starts wins.
+        lifted_gamma0, _ = feat.split(_lifted(*stats.means())[0], d)
+        fits.append(_fit(obj, obj.from_gd_block(lifted_gamma0)))
+        bar.update()
     best_x, best_loss = min(fits, key=lambda f: f[1])
     best_theta = obj.theta(best_x)
     scale = max(1.0, float(np.abs(best_theta).max()))

@@ -9,6 +9,7 @@ from derivations.nonlinear import theorem3_optimum
 from derivations.task import Response, Task
 
 from . import checks as C
+from .runner import numeric_json
 from .spec import TaskSpec
 
 
@@ -106,11 +107,7 @@ def numeric_nonlinear(spec: TaskSpec, opt, seed: int, progress: bool):
     else:
         gamma_exact = None
     if spec.role == "claim":
-        what = "Gamma (LSA fit) vs eta* I"
-        checks.append(C.entrywise("gamma-entries", res.gamma, res.gamma_se, gamma_exact, what))
-        checks.append(C.frobenius("gamma-frobenius", res.gamma, res.gamma_se, gamma_exact, what))
-        checks.append(C.entrywise("odd-block", res.odd, res.odd_se, np.zeros_like(res.odd),
-                                  "odd-block coefficients vs 0"))
+        checks += C.claim_gamma_checks(res, gamma_exact, "Gamma (LSA fit) vs eta* I")
         if opt.loss is not None and str(opt.loss):
             d = task.d
             u = np.zeros(d + 1)
@@ -118,26 +115,23 @@ def numeric_nonlinear(spec: TaskSpec, opt, seed: int, progress: bool):
             M = np.vstack([gamma_exact.T, np.zeros((1, d))])
             est = loss_at(ntask, u, M, None, spec.samples, seed + 1, progress)
             checks.append(C.scalar("loss-at-optimum", est.mean, est.se, at(opt.loss),
-                                   "MC loss at the exact optimum vs L*"))
+                                   "MC loss at the exact optimum vs L*", df=est.batches - 1))
     elif kind == "reflection-broken":
         # the convex-lift optimum (least squares over every feature) shows whether odd-in-x
         # features carry signal about y_q; the rank-one LSA fit need not exploit it fully
         checks.append(C.entrywise("odd-block-nonzero", res.lifted_odd, res.lifted_odd_se,
                                   np.zeros_like(res.lifted_odd),
                                   "convex-lift odd-block coefficients vs 0 (must differ: odd features carry signal)",
-                                  expect_agree=False))
+                                  expect_agree=False, df=res.groups - 1))
     elif kind == "rotation-broken":
         checks.append(C.entrywise("gamma-vs-best-gd", res.gamma, res.gamma_se, gamma_exact,
-                                  "Gamma (LSA fit) vs the exact best GD-block Gamma*"))
+                                  "Gamma (LSA fit) vs the exact best GD-block Gamma*", df=res.groups - 1))
         from derivations.nonlinear.certificate import eta_formula
         from derivations.nonlinear.exact_optimum import exact_gd_block
         block = exact_gd_block(task, odd=False)
         claim = at(eta_formula(block.m2, block.y2x2, task.n)) * np.eye(task.d)
         checks.append(C.entrywise("gamma-vs-gd-claim", res.gamma, res.gamma_se, claim,
-                                  "Gamma (LSA fit) vs the GD claim eta I (must differ)", expect_agree=False))
-    numeric = {"gamma": res.gamma.tolist(), "gamma_se": res.gamma_se.tolist(), "loss": float(res.loss),
-               "loss_se": float(res.loss_se), "samples": int(res.samples), "seconds": float(res.seconds),
-               "odd": res.odd.tolist(), "odd_se": res.odd_se.tolist(), "odd_names": list(res.odd_names),
-               "eta": float(res.eta), "eta_se": float(res.eta_se), "n": int(n), "noise": str(s2),
-               "restarts_at_best": int(res.restarts_at_best)}
+                                  "Gamma (LSA fit) vs the GD claim eta I (must differ)", expect_agree=False,
+                                  df=res.groups - 1))
+    numeric = numeric_json(res, n, s2)
     return res, numeric, checks

@@ -134,6 +134,15 @@ def _random_parameters(task: Task, rng: np.random.Generator):
     return u, M, r
 
 
+def numeric_json(res, n, s2) -> dict:
+    """The Monte Carlo result of a task as plain data (JSON ``numeric``)."""
+    return {"gamma": res.gamma.tolist(), "gamma_se": res.gamma_se.tolist(), "loss": float(res.loss),
+            "loss_se": float(res.loss_se), "samples": int(res.samples), "seconds": float(res.seconds),
+            "odd": res.odd.tolist(), "odd_se": res.odd_se.tolist(), "odd_names": list(res.odd_names),
+            "eta": float(res.eta), "eta_se": float(res.eta_se), "n": int(n), "noise": str(s2),
+            "restarts_at_best": int(res.restarts_at_best)}
+
+
 def _numeric_linear(spec: TaskSpec, opt, seed: int, progress: bool):
     from .numeric import fit, loss_at, numeric_task
 
@@ -153,15 +162,12 @@ def _numeric_linear(spec: TaskSpec, opt, seed: int, progress: bool):
                     "preconditioned": (_floats(spec.at_numeric_values(preconditioned_claim(task))),
                                        "Gamma (LSA fit) vs the eta Sigma^{-1} claim")}
     if spec.role == "claim":
-        what = "Gamma (LSA fit) vs Gamma*"
-        checks.append(C.entrywise("gamma-entries", res.gamma, res.gamma_se, gamma_exact, what))
-        checks.append(C.frobenius("gamma-frobenius", res.gamma, res.gamma_se, gamma_exact, what))
-        checks.append(C.entrywise("odd-block", res.odd, res.odd_se, np.zeros_like(res.odd),
-                                  "odd-block coefficients vs 0"))
+        checks += C.claim_gamma_checks(res, gamma_exact, "Gamma (LSA fit) vs Gamma*")
     elif kind in claims_gamma:
         target, what = claims_gamma[kind]
-        checks.append(C.entrywise("gamma-entries", res.gamma, res.gamma_se, target, what, expect_agree=False))
-        checks.append(C.frobenius("gamma-frobenius", res.gamma, res.gamma_se, target, what, expect_agree=False))
+        df = res.groups - 1
+        checks.append(C.entrywise("gamma-entries", res.gamma, res.gamma_se, target, what, False, df))
+        checks.append(C.frobenius("gamma-frobenius", res.gamma, res.gamma_se, target, what, False, df))
     if spec.role == "claim" or kind == "wrong-loss":
         # the exact optimum's parameters, evaluated on fresh prompts
         u = np.zeros(d + 1)
@@ -172,10 +178,10 @@ def _numeric_linear(spec: TaskSpec, opt, seed: int, progress: bool):
             # a realistic slip: the query's own noise left out of E[(yhat - y_q)^2]
             checks.append(C.scalar("loss-at-optimum", est.mean, est.se, loss_exact - float(s2),
                                    "MC loss at the exact optimum vs L* - s2 (query noise dropped: WRONG, must differ)",
-                                   expect_agree=False))
+                                   expect_agree=False, df=est.batches - 1))
         else:
             checks.append(C.scalar("loss-at-optimum", est.mean, est.se, loss_exact,
-                                   "MC loss at the exact optimum vs L*"))
+                                   "MC loss at the exact optimum vs L*", df=est.batches - 1))
     if spec.role == "claim":
         rng = np.random.default_rng(seed)
         u_r, M_r, r_r = _random_parameters(task, rng)
@@ -185,12 +191,8 @@ def _numeric_linear(spec: TaskSpec, opt, seed: int, progress: bool):
         est = loss_at(ntask, _floats(u_r).ravel(), _floats(M_r), _floats(r_r).ravel() if task.residual else None,
                       spec.samples, seed + 2, progress)
         checks.append(C.scalar("loss-at-random", est.mean, est.se, exact_random,
-                               "MC loss at random parameters vs expected_loss"))
-    numeric = {"gamma": res.gamma.tolist(), "gamma_se": res.gamma_se.tolist(), "loss": float(res.loss),
-               "loss_se": float(res.loss_se), "samples": int(res.samples), "seconds": float(res.seconds),
-               "odd": res.odd.tolist(), "odd_se": res.odd_se.tolist(), "odd_names": list(res.odd_names),
-               "eta": float(res.eta), "eta_se": float(res.eta_se), "n": int(n), "noise": str(s2),
-               "restarts_at_best": int(res.restarts_at_best)}
+                               "MC loss at random parameters vs expected_loss", df=est.batches - 1))
+    numeric = numeric_json(res, n, s2)
     return res, numeric, checks
 
 

@@ -23,21 +23,9 @@ from itertools import product
 
 import sympy as sp
 
+from ..engine import set_partitions  # one implementation for both engines
 from ..symbols import n as N
 from .tensor import Factor, Tensor, Term, _relabel
-
-
-def set_partitions(items):
-    """All set partitions of a list, as lists of blocks (Bell-number many)."""
-    items = list(items)
-    if not items:
-        yield []
-        return
-    first, rest = items[0], items[1:]
-    for partition in set_partitions(rest):
-        yield [[first]] + partition
-        for k in range(len(partition)):
-            yield partition[:k] + [[first] + partition[k]] + partition[k + 1:]
 
 
 @cache
