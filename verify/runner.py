@@ -196,8 +196,34 @@ def _numeric_linear(spec: TaskSpec, opt, seed: int, progress: bool):
     return res, numeric, checks
 
 
+def _symbolic_gd_family(spec: TaskSpec):
+    """Theorem 1 on the GD family u = e_{d+1}, A = eta I, b = 0, for each listed d."""
+    from derivations.gd_family import gd_family_optimum
+
+    checks, results = [], []
+    for d in spec.gd_family:
+        task = Task(d=d)
+        r = gd_family_optimum(task)
+        _, gamma, loss = published_optimum(task)
+        ok = r.derivation.holds and exact_equal(r.eta * sp.eye(d), gamma) and exact_equal(r.minimum, loss)
+        checks.append(C.exact_check(
+            f"gd-family-d{d}", ok,
+            f"d = {d}: argmin of the exact loss on the GD family eta* = {r.eta}, minimum {r.minimum} "
+            + ("equal the published n/(n+d+1+s2) and s2 + d(d+1+s2)/(n+d+1+s2)" if ok else "DIFFER")))
+        results.append(r)
+    last = results[-1]
+    d = spec.gd_family[-1]
+    symbolic = {"gamma": _matrix_strings(last.eta * sp.eye(d)), "eta": _s(last.eta), "loss": _s(last.minimum),
+                "form": "gd", "assumptions": {"linear-response": True, "prior": "identity",
+                                              "restricted-to": "GD family"},
+                "strength": "symbolic-n"}
+    return results, symbolic, checks
+
+
 def exact_side(spec: TaskSpec):
     """(exact object, symbolic JSON, checks): the derivation of one task."""
+    if spec.gd_family:
+        return _symbolic_gd_family(spec)
     if spec.alld:
         return _symbolic_alld(spec)
     if spec.task.is_linear:

@@ -29,6 +29,7 @@ class TaskSpec:
     numeric_n: int | None = None      # default: the task's n, else DEFAULT_NUMERIC_N
     numeric_noise: object = None      # default: the task's noise, else DEFAULT_NUMERIC_NOISE
     alld: str | None = None           # kind for derivations.alld.prove
+    gd_family: tuple | None = None    # dimensions for the Theorem 1 GD-family derivation
     control: dict = field(default_factory=dict)   # the false claim of a control
     user: bool = False                # from a task file
 
@@ -55,7 +56,8 @@ class TaskSpec:
     def describe(self) -> dict:
         """Plain-data description for the JSON results."""
         if self.task is None:
-            return {"alld": self.alld, "role": self.role, "description": self.description}
+            return {"alld": self.alld, "gd_family_dimensions": list(self.gd_family or []),
+                    "role": self.role, "description": self.description}
         t = self.task
         out = {"d": t.d, "n": str(t.n), "noise": str(t.noise),
                "covariance": [[str(x) for x in row] for row in t.Sigma.tolist()],

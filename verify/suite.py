@@ -20,6 +20,8 @@ SIGMA3 = [[2, 1, 0], [1, 2, 1], [0, 1, 2]]
 def _linear():
     a, b = sp.symbols("a b", positive=True)
     return [
+        TaskSpec("thm1-gd-family-d1-8", None, gd_family=tuple(range(1, 9)), numeric=False,
+                 description="Theorem 1 on the GD family (u = e_{d+1}, A = eta I, b = 0), d = 1..8"),
         TaskSpec("thm1-d1", Task(d=1), description="Theorem 1, d = 1, n and s2 symbolic"),
         TaskSpec("thm1-d2", Task(d=2), description="Theorem 1, d = 2, n and s2 symbolic"),
         TaskSpec("thm1-d3", Task(d=3), description="Theorem 1, d = 3, n and s2 symbolic"),
