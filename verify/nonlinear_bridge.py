@@ -76,10 +76,17 @@ def symbolic_nonlinear(spec: TaskSpec):
                                     + (opt.reason or "no reason")))
     exact_path = opt.eta_error is None
     strength = "symbolic-n" if exact_path and task.n_symbolic and task.noise_symbolic else "instance"
-    gamma = opt.gamma if opt.gamma is not None else (
-        sp.Float(opt.eta_digits, 40) * sp.eye(task.d) if opt.eta_digits and opt.form == "gd" else None)
+    if opt.gamma is not None:
+        gamma = opt.gamma
+    elif opt.eta is not None and opt.form == "gd":
+        # high precision: eta is an mpf, or (n, s2 symbolic) an expression with 40-digit floats
+        eta = opt.eta if isinstance(opt.eta, sp.Basic) else sp.Float(str(opt.eta), 40)
+        gamma = eta * sp.eye(task.d)
+    else:
+        gamma = None
     symbolic = {"gamma": [[str(x) for x in row] for row in gamma.tolist()] if gamma is not None else [],
-                "eta": (opt.eta_digits or str(opt.eta)) if opt.eta is not None else None,
+                "eta": (str(opt.eta) if isinstance(opt.eta, sp.Basic) else (opt.eta_digits or str(opt.eta)))
+                if opt.eta is not None else None,
                 "loss": str(opt.loss) if opt.loss is not None else "",
                 "form": opt.form, "assumptions": assumptions, "strength": strength}
     if opt.eta_error is not None:
@@ -103,7 +110,7 @@ def numeric_nonlinear(spec: TaskSpec, opt, seed: int, progress: bool):
     if opt.gamma is not None:
         gamma_exact = np.array([[at(x) for x in row] for row in opt.gamma.tolist()])
     elif opt.eta is not None:
-        gamma_exact = at(opt.eta) * np.eye(task.d)
+        gamma_exact = at(opt.eta if isinstance(opt.eta, sp.Basic) else str(opt.eta)) * np.eye(task.d)
     else:
         gamma_exact = None
     if spec.role == "claim":

@@ -246,7 +246,17 @@ def numeric_side(spec: TaskSpec, exact, seed: int, progress: bool = False):
 
 
 def run_spec(spec: TaskSpec, seed: int = 0, numeric: bool = True, progress: bool = False) -> TaskResult:
-    """Evaluate one task: exact result, Monte Carlo result (unless ``numeric`` is False), checks."""
+    """Evaluate one task; an unexpected error becomes a failed task (never a crashed run)."""
+    try:
+        return _run_spec(spec, seed, numeric, progress)
+    except Exception as err:  # noqa: BLE001 - reported as the task's failure, with its type
+        symbolic = {"gamma": [], "eta": None, "loss": "", "form": "general", "assumptions": {},
+                    "strength": "instance"}
+        check = C.Check("error", "fail", None, f"{type(err).__name__}: {err}"[:500])
+        return TaskResult(spec, symbolic, None, [check], {})
+
+
+def _run_spec(spec: TaskSpec, seed: int, numeric: bool, progress: bool) -> TaskResult:
     timings = {}
     start = time.perf_counter()
     exact, symbolic, checks = exact_side(spec)

@@ -139,7 +139,9 @@ def _highprec_route(task, model, assumptions, proof, digits):
         proof.add(Step.checked("high-precision", "high-precision route", str(err), None, "", ""))
         return NonlinearOptimum(None, None, "", None, None, "general", assumptions, proof, str(err))
     width = model.width or 1   # a_j ~ N(0,1) independent: cross terms vanish, units add up
-    m2, f2x2, f2 = (width * v for v in (mom.m2, mom.f2x2, mom.f2))
+    # all arithmetic on the moments at their own precision (mpmath's global default is 15 digits)
+    with mpmath.workdps(mom.dps):
+        m2, f2x2, f2 = (width * v for v in (mom.m2, mom.f2x2, mom.f2))
     err = width * max(mom.errors)
     proof.add(Step.checked("odd-block-orthogonal", "odd block orthogonal",
                            "reflection symmetry makes odd features orthogonal", True,

@@ -189,3 +189,25 @@ def test_even_link_has_no_linear_part_and_helpers():
 def test_unsupported_growth():
     with pytest.raises(UnsupportedLink):
         single_index_moments(parse_link("exp(s^2)"), 1, 1, digits=10)
+
+
+def test_theorem3_eta_keeps_thirty_digits_end_to_end():
+    """eta from theorem3_optimum (what the verifier reports) has >= 30 correct digits.
+
+    Regression: the moments were once rescaled outside mpmath.workdps and silently rounded to
+    15 digits; relu's exactly representable moments could not show it, tanh does.
+    """
+    import sympy as sp
+
+    from derivations.nonlinear.parse import S
+
+    task = Task(d=2, n=10, noise="1/4", response=Response("single-index", link="tanh(s)"))
+    opt = theorem3_optimum(task)
+    ref = single_index_moments(sp.tanh(S), 2, 1, digits=45)
+    with mpmath.workdps(60):
+        expected = 10 * ref.m2 / (ref.f2x2 + 2 * mpmath.mpf(1) / 4 + 9 * ref.m2)
+        assert abs(mpmath.mpf(opt.eta_digits) - expected) < mpmath.mpf(10) ** -31
+    symbolic = theorem3_optimum(Task(d=2, response=Response("single-index", link="tanh(s)")))
+    coefficient = [f for f in symbolic.eta.atoms(sp.Float)]
+    with mpmath.workdps(60):
+        assert min(abs(mpmath.mpf(str(f)) - ref.m2) for f in coefficient) < mpmath.mpf(10) ** -31

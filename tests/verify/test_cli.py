@@ -42,10 +42,12 @@ def check_shape(doc):
             assert set(c) == {"id", "status", "z", "detail"}
             assert c["status"] in ("pass", "fail")
             assert c["z"] is None or isinstance(c["z"], float)
-        # exact values are SymPy-parsable
-        sp.sympify(sym["loss"])
+        # exact values are SymPy-parsable (all-d results name the matrix symbols Sigma, Omega)
+        d = sp.Symbol("d", integer=True, positive=True)
+        names = {"Sigma": sp.MatrixSymbol("Sigma", d, d), "Omega": sp.MatrixSymbol("Omega", d, d), "d": d}
+        sp.parse_expr(sym["loss"], local_dict=names) if sym["loss"] else None
         if sym["eta"] is not None:
-            sp.sympify(sym["eta"])
+            sp.parse_expr(sym["eta"], local_dict=names)
 
 
 def test_help_describes_everything():
