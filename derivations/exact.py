@@ -81,7 +81,7 @@ def exact_equal(a, b) -> bool:
         a, b = sp.Matrix(a), sp.Matrix(b)
         if a.shape != b.shape:
             return False
-        return all(is_zero(x - y) for x, y in zip(a, b, strict=False))
+        return all(is_zero(x - y) for x, y in zip(a, b, strict=True))
     return is_zero(sp.sympify(a) - sp.sympify(b))
 
 

@@ -18,6 +18,7 @@ import sympy as sp
 
 from .exact import canonical
 from .loss import expected_loss
+from .lsa import EffectiveParameters
 from .positivity import certify_positive
 from .proof import Derivation, Step
 from .symbols import eta as ETA
@@ -34,10 +35,8 @@ class GDFamilyOptimum:
 
 def gd_family_optimum(task: Task) -> GDFamilyOptimum:
     """Minimise the exact loss over the GD family u = e_{d+1}, A = eta I, b = 0."""
-    d = task.d
-    u = sp.Matrix([0] * d + [1])
-    M = (ETA * sp.eye(d)).col_join(sp.zeros(1, d))
-    L = sp.expand(expected_loss(task, u, M, sp.zeros(d, 1)))
+    point = EffectiveParameters.gd_point(ETA * sp.eye(task.d))
+    L = sp.expand(expected_loss(task, point.u, point.M, point.r))
     poly = sp.Poly(L, ETA)
     a2, a1 = poly.coeff_monomial(ETA**2), poly.coeff_monomial(ETA)
     proof = Derivation(f"GD family ({task.describe()})")

@@ -176,5 +176,5 @@ def expected_loss(task: Task, u=None, M=None, r=None) -> sp.Expr:
         return loss_parts(task, given).expr()
     # rational entries (e.g. depending on n): substitute into the generic polynomial
     generic = loss_parts(task, sym).expr()
-    mapping = dict(zip(sym.all_symbols(), entries, strict=False))
+    mapping = dict(zip(sym.all_symbols(), entries, strict=True))
     return sp.cancel(sp.together(generic.xreplace(mapping)))

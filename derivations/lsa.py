@@ -58,6 +58,12 @@ class EffectiveParameters:
         b = _vector("b", d)
         return cls(u, A.col_join(b.T), _vector("r", d))
 
+    @classmethod
+    def gd_point(cls, gamma: sp.Matrix) -> EffectiveParameters:
+        """u = e_{d+1}, A = Gamma^T, b = 0, r = 0: the LSA predicting x_q^T Gamma g."""
+        d = gamma.rows
+        return cls(sp.Matrix([0] * d + [1]), gamma.T.col_join(sp.zeros(1, d)), sp.zeros(d, 1))
+
     @property
     def d(self):
         return self.M.cols
@@ -171,11 +177,11 @@ class _RingMatrix:
 
     @property
     def T(self):
-        return _RingMatrix([list(col) for col in zip(*self.rows, strict=False)])
+        return _RingMatrix([list(col) for col in zip(*self.rows, strict=True)])
 
     def __matmul__(self, other):
-        cols = list(zip(*other.rows, strict=False))
-        return _RingMatrix([[sum((a * b for a, b in zip(row, col, strict=False) if a and b), row[0].ring.zero)
+        cols = list(zip(*other.rows, strict=True))
+        return _RingMatrix([[sum((a * b for a, b in zip(row, col, strict=True) if a and b), row[0].ring.zero)
                              for col in cols] for row in self.rows])
 
     def __add__(self, other):

@@ -65,7 +65,14 @@ def _tokens(d, count=2):
     xs = [sp.Matrix([sp.Dummy(f"t{i}_x{k + 1}", real=True) for k in range(d)]) for i in range(count)]
     ys = [sp.Dummy(f"t{i}_y", real=True) for i in range(count)]
     xq = sp.Matrix([sp.Dummy(f"t_q{k + 1}", real=True) for k in range(d)])
-    return xs, ys, xq
+    tokens = [x.col_join(sp.Matrix([y])) for x, y in zip(xs, ys, strict=True)]
+    return xs, ys, xq, tokens
+
+
+def _gd_theta(gamma: sp.Matrix) -> sp.Matrix:
+    """The GD-block coefficients vec(Gamma^T), ordered (b, c) with b major (FeatureBasis.gd)."""
+    d = gamma.rows
+    return sp.Matrix([gamma[c, b] for b in range(d) for c in range(d)])
 
 
 def classify(gamma: sp.Matrix, sigma: sp.Matrix):
@@ -130,8 +137,7 @@ def step_convex_lift(task: Task, basis: FeatureBasis, coefficients=None) -> Step
     d, n = task.d, pinned.n
     params = EffectiveParameters.symbols(d)
     theta = (coefficients or basis.coefficients)(params, task.residual)
-    xs, ys, xq = _tokens(d)
-    tokens = [x.col_join(sp.Matrix([y])) for x, y in zip(xs, ys, strict=False)]
+    xs, ys, xq, tokens = _tokens(d)
     lhs = sp.expand(n * effective_prediction(params, tokens, xq, n, task.query_in_keys, task.residual))
     rhs = sp.expand(n * (theta.T * basis.features(xs, ys, xq, n, task.query_in_keys))[0])
     return Step.identity(
@@ -215,8 +221,7 @@ def step_symmetry_split(G: Gram) -> Step:
 
 def step_normal_equations(G: Gram, gamma: sp.Matrix) -> Step:
     """(d) H_gd theta* = c_gd exactly at theta* = vec(Gamma^T)."""
-    d = gamma.rows
-    theta = sp.Matrix([gamma[c, b] for b in range(d) for c in range(d)])
+    theta = _gd_theta(gamma)
     H_gd = G.block(G.basis.gd, G.basis.gd)
     c_gd = G.c.extract(list(G.basis.gd), [0])
     return Step.identity(
@@ -230,9 +235,8 @@ def step_normal_equations(G: Gram, gamma: sp.Matrix) -> Step:
 def step_realisable(task: Task, basis: FeatureBasis, gamma: sp.Matrix, weights_for=realising_weights) -> Step:
     """(e) explicit weights in every parameterisation predict x_q^T Gamma g, and theta = theta*."""
     d, n = task.d, pinned.n
-    xs, ys, xq = _tokens(d)
-    tokens = [x.col_join(sp.Matrix([y])) for x, y in zip(xs, ys, strict=False)]
-    g_vec = sum((y * x for x, y in zip(xs, ys, strict=False)), sp.zeros(d, 1)) / n
+    xs, ys, xq, tokens = _tokens(d)
+    g_vec = sum((y * x for x, y in zip(xs, ys, strict=True)), sp.zeros(d, 1)) / n
     gd_pred = sp.expand(n * (xq.T * gamma * g_vec)[0])
     ok, details = True, []
     for kind in ("paper", "merged"):
@@ -241,10 +245,9 @@ def step_realisable(task: Task, basis: FeatureBasis, gamma: sp.Matrix, weights_f
         same = is_zero(pred - gd_pred)
         ok &= same
         details.append(f"{kind}: {'predicts x_q^T Gamma* g' if same else 'prediction differs'}")
-    realised = EffectiveParameters(sp.Matrix([0] * d + [1]), gamma.T.col_join(sp.zeros(1, d)), sp.zeros(d, 1))
-    theta_star = [gamma[c, b] for b in range(d) for c in range(d)]
+    realised = EffectiveParameters.gd_point(gamma)
     ok &= exact_equal(basis.coefficients(realised, task.residual),
-                      sp.Matrix(theta_star + [0] * len(basis.odd)))
+                      _gd_theta(gamma).col_join(sp.zeros(len(basis.odd), 1)))
     return Step.checked(
         "realisable", "Realisability",
         "theta* is attained by an LSA: u = e_{d+1}, A = Gamma*^T, b = 0, r = 0 (paper: W^K = I, "
@@ -261,8 +264,9 @@ def step_optimal_loss(task: Task, gamma: sp.Matrix, loss_star) -> Step:
     # the loss on the GD family as a polynomial in placeholder entries g_ij, then Gamma* put in
     # (much faster than pushing rational functions of n through the engine)
     g = sp.Matrix(d, d, lambda i, j: sp.Symbol(f"gamma_{i + 1}{j + 1}", real=True))
-    family = expected_loss(task, sp.Matrix([0] * d + [1]), g.T.col_join(sp.zeros(1, d)), sp.zeros(d, 1))
-    direct = family.xreplace(dict(zip(g, gamma, strict=False)))
+    point = EffectiveParameters.gd_point(g)
+    family = expected_loss(task, point.u, point.M, point.r)
+    direct = family.xreplace(dict(zip(g, gamma, strict=True)))
     return Step.identity(
         "optimal-loss", "Optimal loss", canonical(direct), loss_star,
         statement="L* = k - c_gd^T theta* equals the model's exact loss at the realising parameters.",
@@ -313,8 +317,7 @@ def global_optimum(task: Task) -> Optimum:
         return theorem3_optimum(task)
     G = gram(task)
     gamma, C, B, H_gd, c_gd = _solve_gd_block(G, task)
-    theta_star = sp.Matrix([gamma[c, b] for b in range(task.d) for c in range(task.d)])
-    loss_star = canonical(G.k - (c_gd.T * theta_star)[0])
+    loss_star = canonical(G.k - (c_gd.T * _gd_theta(gamma))[0])
     form, eta = classify(gamma, task.Sigma)
     cert = _certificate(task, G, gamma, C, loss_star)
     cert.conclusion = {"gamma": gamma, "eta": eta, "loss": loss_star, "form": form,
@@ -348,8 +351,7 @@ def check_claim(task: Task, gamma=None, eta=None) -> ClaimVerdict:
     if C is not None:
         residual = (claim * C - B).applyfunc(canonical)
     else:
-        theta = sp.Matrix([claim[c, b] for b in range(d) for c in range(d)])
-        r = (H_gd * theta - c_gd).applyfunc(canonical)
+        r = (H_gd * _gd_theta(claim) - c_gd).applyfunc(canonical)
         residual = sp.Matrix(d, d, lambda c, b: r[b * d + c])
     bad = [(i, j) for i in range(d) for j in range(d) if not is_zero(residual[i, j])]
     if bad:

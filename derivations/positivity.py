@@ -34,7 +34,7 @@ def _poly_positive(poly_expr, nonneg, positive) -> bool | None:
     if not all(c > 0 for c in coeffs):
         return None
     for monom in poly.monoms():
-        if all(e == 0 or g in positive for g, e in zip(gens, monom, strict=False)):
+        if all(e == 0 or g in positive for g, e in zip(gens, monom, strict=True)):
             return True
     return None
 

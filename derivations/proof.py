@@ -107,7 +107,7 @@ def _difference_text(lhs, rhs, limit=300) -> str:
     from .exact import canonical
     if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):
         diff = sp.Matrix(lhs) - sp.Matrix(rhs)
-        for (i, j), value in zip(((i, j) for i in range(diff.rows) for j in range(diff.cols)), diff, strict=False):
+        for (i, j), value in zip(((i, j) for i in range(diff.rows) for j in range(diff.cols)), diff, strict=True):
             if not exact_equal(value, 0):
                 text = f"entry ({i + 1},{j + 1}) differs by {canonical(value)}"
                 return text[:limit]

@@ -95,7 +95,7 @@ def symbolic_nonlinear(spec: TaskSpec):
 
 
 def numeric_nonlinear(spec: TaskSpec, opt, seed: int, progress: bool):
-    from .numeric import fit, loss_at, numeric_task
+    from .numeric import fit, loss_at_gd_point, numeric_task
 
     task = spec.task
     n, s2 = spec.numeric_values()
@@ -116,11 +116,7 @@ def numeric_nonlinear(spec: TaskSpec, opt, seed: int, progress: bool):
     if spec.role == "claim":
         checks += C.claim_gamma_checks(res, gamma_exact, "Gamma (LSA fit) vs eta* I")
         if opt.loss is not None and str(opt.loss):
-            d = task.d
-            u = np.zeros(d + 1)
-            u[d] = 1.0
-            M = np.vstack([gamma_exact.T, np.zeros((1, d))])
-            est = loss_at(ntask, u, M, None, spec.samples, seed + 1, progress)
+            est = loss_at_gd_point(ntask, gamma_exact, spec.samples, seed + 1, progress)
             checks.append(C.scalar("loss-at-optimum", est.mean, est.se, at(opt.loss),
                                    "MC loss at the exact optimum vs L*", df=est.batches - 1))
     elif kind == "reflection-broken":

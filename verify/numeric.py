@@ -13,8 +13,9 @@ from numerics import NumericTask, mc_loss, minimise
 from numerics.task import Response as NumericResponse
 
 
-def _float_matrix(m: sp.Matrix) -> np.ndarray:
-    return np.array([[float(x) for x in row] for row in m.tolist()], dtype=np.float64)
+def float_matrix(m) -> np.ndarray:
+    """An exact SymPy matrix (numbers only) as float64."""
+    return np.array([[float(x) for x in row] for row in sp.Matrix(m).tolist()], dtype=np.float64)
 
 
 def numeric_task(task: Task, n: int, noise) -> NumericTask:
@@ -26,13 +27,22 @@ def numeric_task(task: Task, n: int, noise) -> NumericTask:
     else:
         from .nonlinear_bridge import numeric_response  # noqa: PLC0415
         response = numeric_response(task)
-    return NumericTask(d=task.d, n=int(n), noise=float(noise), Sigma=_float_matrix(task.Sigma),
-                       Omega=_float_matrix(task.Omega), response=response,
+    return NumericTask(d=task.d, n=int(n), noise=float(noise), Sigma=float_matrix(task.Sigma),
+                       Omega=float_matrix(task.Omega), response=response,
                        query_in_keys=task.query_in_keys, residual=task.residual)
 
 
 def fit(ntask: NumericTask, samples: int, seed: int, parameterisation: str = "effective", progress=False):
     return minimise(ntask, samples=samples, seed=seed, parameterisation=parameterisation, progress=progress)
+
+
+def loss_at_gd_point(ntask: NumericTask, gamma: np.ndarray, samples: int, seed: int, progress=False):
+    """MC loss of the LSA u = e_{d+1}, M = [Gamma^T; 0] (r = 0): the predictor x_q^T Gamma g."""
+    d = ntask.d
+    u = np.zeros(d + 1)
+    u[d] = 1.0
+    M = np.vstack([np.asarray(gamma, float).T, np.zeros((1, d))])
+    return loss_at(ntask, u, M, np.zeros(d) if ntask.residual else None, samples, seed, progress)
 
 
 def loss_at(ntask: NumericTask, u, M, r, samples: int, seed: int, progress=False):

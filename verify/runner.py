@@ -52,10 +52,6 @@ def _matrix_strings(m) -> list:
     return [[_s(x) for x in row] for row in sp.Matrix(m).tolist()]
 
 
-def _floats(m) -> np.ndarray:
-    return np.array([[float(x) for x in row] for row in sp.Matrix(m).tolist()], dtype=float)
-
-
 def _strength(task: Task) -> str:
     return "symbolic-n" if task.n_symbolic and task.noise_symbolic else "instance"
 
@@ -144,12 +140,12 @@ def numeric_json(res, n, s2) -> dict:
 
 
 def _numeric_linear(spec: TaskSpec, opt, seed: int, progress: bool):
-    from .numeric import fit, loss_at, numeric_task
+    from .numeric import fit, float_matrix, loss_at, loss_at_gd_point, numeric_task
 
     task = spec.task
     n, s2 = spec.numeric_values()
     ntask = numeric_task(task, n, s2)
-    gamma_exact = _floats(spec.at_numeric_values(opt.gamma))
+    gamma_exact = float_matrix(spec.at_numeric_values(opt.gamma))
     loss_exact = float(spec.at_numeric_values(opt.loss))
     res = fit(ntask, spec.samples, seed, spec.control.get("parameterisation", "effective"), progress)
     checks = []
@@ -159,7 +155,7 @@ def _numeric_linear(spec: TaskSpec, opt, seed: int, progress: bool):
                                           f"Gamma (LSA fit) vs a PERTURBED Gamma* + {spec.control.get('delta')} I"),
                     "off-by-one": (float(spec.at_numeric_values(off_by_one_eta(task))) * np.eye(d),
                                    "Gamma (LSA fit) vs the off-by-one claim"),
-                    "preconditioned": (_floats(spec.at_numeric_values(preconditioned_claim(task))),
+                    "preconditioned": (float_matrix(spec.at_numeric_values(preconditioned_claim(task))),
                                        "Gamma (LSA fit) vs the eta Sigma^{-1} claim")}
     if spec.role == "claim":
         checks += C.claim_gamma_checks(res, gamma_exact, "Gamma (LSA fit) vs Gamma*")
@@ -170,10 +166,7 @@ def _numeric_linear(spec: TaskSpec, opt, seed: int, progress: bool):
         checks.append(C.frobenius("gamma-frobenius", res.gamma, res.gamma_se, target, what, False, df))
     if spec.role == "claim" or kind == "wrong-loss":
         # the exact optimum's parameters, evaluated on fresh prompts
-        u = np.zeros(d + 1)
-        u[d] = 1.0
-        M = np.vstack([gamma_exact.T, np.zeros((1, d))])
-        est = loss_at(ntask, u, M, np.zeros(d) if task.residual else None, spec.samples, seed + 1, progress)
+        est = loss_at_gd_point(ntask, gamma_exact, spec.samples, seed + 1, progress)
         if kind == "wrong-loss":
             # a realistic slip: the query's own noise left out of E[(yhat - y_q)^2]
             checks.append(C.scalar("loss-at-optimum", est.mean, est.se, loss_exact - float(s2),
@@ -188,8 +181,8 @@ def _numeric_linear(spec: TaskSpec, opt, seed: int, progress: bool):
         fixed = Task(d=d, n=int(n), noise=s2, covariance=task.Sigma, prior=task.Omega,
                      query_in_keys=task.query_in_keys, residual=task.residual)
         exact_random = float(expected_loss(fixed, u_r, M_r, r_r))
-        est = loss_at(ntask, _floats(u_r).ravel(), _floats(M_r), _floats(r_r).ravel() if task.residual else None,
-                      spec.samples, seed + 2, progress)
+        r_float = float_matrix(r_r).ravel() if task.residual else None
+        est = loss_at(ntask, float_matrix(u_r).ravel(), float_matrix(M_r), r_float, spec.samples, seed + 2, progress)
         checks.append(C.scalar("loss-at-random", est.mean, est.se, exact_random,
                                "MC loss at random parameters vs expected_loss", df=est.batches - 1))
     numeric = numeric_json(res, n, s2)
