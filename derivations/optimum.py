@@ -22,13 +22,14 @@ import sympy as sp
 from . import symbols as pinned
 from .exact import canonical, exact_equal, is_zero
 from .features import FeatureBasis, Gram, gram
+from .forms import FORMS, GammaForm  # noqa: F401 (FORMS re-exported)
+from .forms import classify as classify_form
 from .loss import expected_loss
 from .lsa import EffectiveParameters, effective_prediction, predict, realising_weights, reduction_steps
 from .positivity import certify_positive_definite
 from .proof import Derivation, Step
 from .task import Task
 
-FORMS = ("gd", "preconditioned-gd", "general")
 
 
 @dataclass
@@ -44,6 +45,7 @@ class Optimum:
     C: sp.Matrix | None = None         # E[g g^T]
     B: sp.Matrix | None = None         # E[w g^T]
     assumptions: dict = field(default_factory=dict)
+    form_detail: GammaForm | None = None   # also eta' Sigma^{-1} when Sigma is a multiple of I
 
     @property
     def holds(self) -> bool:
@@ -76,13 +78,9 @@ def _gd_theta(gamma: sp.Matrix) -> sp.Matrix:
 
 
 def classify(gamma: sp.Matrix, sigma: sp.Matrix):
-    """('gd', eta) if Gamma = eta I; ('preconditioned-gd', eta) if Gamma = eta Sigma^{-1}."""
-    d = gamma.rows
-    for form, base in (("gd", sp.eye(d)), ("preconditioned-gd", sigma.inv())):
-        eta = canonical(gamma[0, 0] / base[0, 0])
-        if exact_equal(gamma, eta * base):
-            return form, eta
-    return "general", None
+    """(form, eta) by the one rule of :mod:`derivations.forms` (a multiple of I is 'gd')."""
+    found = classify_form(gamma, sigma)
+    return found.kind, found.eta
 
 
 @lru_cache(maxsize=8)
@@ -318,11 +316,12 @@ def global_optimum(task: Task) -> Optimum:
     G = gram(task)
     gamma, C, B, H_gd, c_gd = _solve_gd_block(G, task)
     loss_star = canonical(G.k - (c_gd.T * _gd_theta(gamma))[0])
-    form, eta = classify(gamma, task.Sigma)
+    found = classify_form(gamma, task.Sigma)
     cert = _certificate(task, G, gamma, C, loss_star)
-    cert.conclusion = {"gamma": gamma, "eta": eta, "loss": loss_star, "form": form,
+    cert.conclusion = {"gamma": gamma, "eta": found.eta, "loss": loss_star, "form": found.kind,
+                       "preconditioned_eta": found.preconditioned_eta,
                        "strength": "symbolic-n" if task.n_symbolic and task.noise_symbolic else "instance"}
-    return Optimum(task, gamma, loss_star, form, eta, cert, C=C, B=B)
+    return Optimum(task, gamma, loss_star, found.kind, found.eta, cert, C=C, B=B, form_detail=found)
 
 
 def check_claim(task: Task, gamma=None, eta=None) -> ClaimVerdict:

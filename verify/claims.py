@@ -1,4 +1,4 @@
-"""The published statements under test (DESIGN.md section 2), written once, here.
+"""The published statements under test, written once, here.
 
 These formulas are *claims*: ``derivations`` never sees them (its optimum comes from the
 Gram matrix of the lifted features); ``verify`` checks them against the derivation and
@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import sympy as sp
 
+from derivations.forms import classify
 from derivations.task import Task
 
 
 def published_optimum(task: Task):
-    """(form, Gamma*, L*) as published for a linear task.
+    """(form, Gamma*, L*) as published for a linear task; the form by :func:`derivations.forms.classify`.
 
     Theorem 1 (Sigma = Omega = I) and Theorem 2 (Omega = Sigma^{-1}): Gamma* = eta Sigma^{-1},
     eta = n/(n + d + 1 + s2), L* = s2 + d(d + 1 + s2)/(n + d + 1 + s2). Any other prior:
@@ -22,12 +23,14 @@ def published_optimum(task: Task):
     """
     d, n, s2, S, O = task.d, task.n, task.noise, task.Sigma, task.Omega
     if O == S.inv():
-        eta = n / (n + d + 1 + s2)
-        form = "gd" if S == sp.eye(d) else "preconditioned-gd"
-        return form, eta * S.inv(), s2 + d * (d + 1 + s2) / (n + d + 1 + s2)
-    C = (n + 1) / n * S * O * S + (sp.trace(O * S) + s2) / n * S
-    B = O * S
-    return "general", B * C.inv(), sp.trace(S * O) + s2 - sp.trace(S * B * C.inv() * B.T)
+        gamma = n / (n + d + 1 + s2) * S.inv()
+        loss = s2 + d * (d + 1 + s2) / (n + d + 1 + s2)
+    else:
+        C = (n + 1) / n * S * O * S + (sp.trace(O * S) + s2) / n * S
+        B = O * S
+        gamma = B * C.inv()
+        loss = sp.trace(S * O) + s2 - sp.trace(S * B * C.inv() * B.T)
+    return classify(gamma, S).kind, gamma, loss
 
 
 def off_by_one_eta(task: Task):

@@ -70,10 +70,13 @@ def _symbolic_linear(spec: TaskSpec):
         + ("all proved" if opt.holds else f"FAILED at {failure.title}: {failure.detail}")))
     if spec.role == "claim":
         form, gamma, loss = published_optimum(task)
-        same = form == opt.form and exact_equal(gamma, opt.gamma) and exact_equal(loss, opt.loss)
-        checks.append(C.exact_check(
-            "published-optimum", same,
-            f"published form {form!r}, Gamma* and L* {'equal' if same else 'DIFFER from'} the derived ones exactly"))
+        same_gamma, same_loss = exact_equal(gamma, opt.gamma), exact_equal(loss, opt.loss)
+        if same_gamma and same_loss:
+            detail = f"the published Gamma* and L* equal the derived ones exactly (form {form})"
+        else:
+            differ = " and ".join(x for x, same in (("Gamma*", same_gamma), ("L*", same_loss)) if not same)
+            detail = f"the published {differ} DIFFER from the derived one(s) exactly"
+        checks.append(C.exact_check("published-optimum", same_gamma and same_loss, detail))
     else:
         kind = spec.control.get("kind")
         if kind == "off-by-one":
@@ -88,6 +91,8 @@ def _symbolic_linear(spec: TaskSpec):
                 ("claim refuted as expected: " if not verdict.holds else "claim NOT refuted: ") + verdict.reason))
     symbolic = {"gamma": _matrix_strings(opt.gamma), "eta": None if opt.eta is None else _s(opt.eta),
                 "loss": _s(opt.loss), "form": opt.form,
+                "preconditioned_eta": None if opt.form_detail is None or opt.form_detail.preconditioned_eta is None
+                else _s(opt.form_detail.preconditioned_eta),
                 "assumptions": {"linear-response": True, "prior": task.prior_kind},
                 "strength": _strength(task)}
     return opt, symbolic, checks
