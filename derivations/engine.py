@@ -46,7 +46,7 @@ class Space:
             gens.extend(v.coords)
         self.vectors = {v.name: v for v in vectors}
         cov_symbols = sorted({s for v in vectors for s in v.cov.free_symbols}, key=str)
-        polynomial_covs = all(sp.sympify(e).is_polynomial(*cov_symbols)
+        polynomial_covs = all(e.is_polynomial(*cov_symbols)
                               for v in vectors for e in v.cov)
         # Symbols that must be invertible (e.g. Omega = Sigma^{-1} with Sigma symbolic, or
         # a caller's coefficient 1/a) form the coefficient field QQ(symbols); all other
@@ -67,7 +67,7 @@ class Space:
 
     def __call__(self, expr):
         """Convert a SymPy expression (polynomial in the generators) to a ring element."""
-        return self.ring.from_expr(sp.sympify(expr)) if not isinstance(expr, int) else self.ring(expr)
+        return self.ring.from_expr(expr) if not isinstance(expr, int) else self.ring(expr)
 
     def gen(self, symbol):
         return self.gen_polys[self.index[symbol]]
@@ -255,13 +255,25 @@ def context_expectation(factors, block_expectation, n):
 
 # --- public SymPy-level API ----------------------------------------------------------
 
+def _integrand(value, field):
+    """A SymPy integrand built by the caller from the vectors' coordinates; text is refused
+    (it would have to be evaluated) and so are floats (they are not exact)."""
+    from .errors import ExactInputError
+    from .exact import as_exact
+
+    if isinstance(value, str):
+        raise ExactInputError(f"{field}: text is not accepted here; build the integrand from the "
+                              "vectors' coordinates (GaussianVector.coords) as a SymPy expression")
+    return as_exact(value, field)
+
+
 def expectation(expr, vectors, symbols=()):
     """Exact E[expr] over independent Gaussian vectors (expr polynomial in their coordinates).
 
     Other symbols in ``expr`` are constants; they may appear rationally (e.g. 1/a).
     Returns a SymPy expression.
     """
-    expr = sp.expand(sp.sympify(expr))
+    expr = sp.expand(_integrand(expr, "expectation"))
     coords = [c for v in vectors for c in v.coords]
     free = sorted(expr.free_symbols - set(coords), key=str)
     if not expr.is_polynomial(*coords):
@@ -290,7 +302,8 @@ def context_moment(factors, example, shared=(), n=None, shared_factor=1):
     n = pinned.n if n is None else n
     example, shared = list(example), list(shared)
     template = {c for v in example for c in v.coords} | {c for v in shared for c in v.coords}
-    exprs = [sp.expand(sp.sympify(f)) for f in factors] + [sp.expand(sp.sympify(shared_factor))]
+    exprs = [sp.expand(_integrand(f, f"context_moment: factor {k + 1}")) for k, f in enumerate(factors)]
+    exprs.append(sp.expand(_integrand(shared_factor, "context_moment: shared_factor")))
     free = sorted(set().union(*(e.free_symbols for e in exprs)) - template, key=str)
     space = Space(example + shared, free)
     polys = [space(f) for f in exprs[:-1]]

@@ -20,6 +20,7 @@ import sympy as sp
 
 from . import symbols as pinned
 from .engine import Space, context_expectation, wick_matchings
+from .exact import as_exact_matrix
 from .lsa import EffectiveParameters
 from .moments import GaussianVector
 from .task import Task
@@ -74,8 +75,8 @@ def loss_parts(task: Task, params: EffectiveParameters | None = None) -> LossPar
     xq = GaussianVector("xq", d, task.Sigma, private=True)
     w = GaussianVector("w", d, task.Omega, private=True)
     eq = GaussianVector("eq", 1, sp.Matrix([[s2]]), private=True)
-    param_exprs = [sp.sympify(e) for e in params.all_symbols()]
-    free = set().union(*(e.free_symbols for e in param_exprs)) | set(sp.sympify(s2).free_symbols)
+    param_exprs = list(params.all_symbols())
+    free = set().union(*(e.free_symbols for e in param_exprs)) | set(s2.free_symbols)
     space = Space([xq, eq, w], sorted(free, key=str))
     P = space
     X, W, E = P.coords("xq"), P.coords("w"), P.coords("eq")[0]
@@ -163,15 +164,13 @@ def expected_loss(task: Task, u=None, M=None, r=None) -> sp.Expr:
     """
     d = task.d
     sym = EffectiveParameters.symbols(d)
+    names = {"n": pinned.n, "s2": pinned.s2}
     given = EffectiveParameters(
-        sym.u if u is None else sp.Matrix(u),
-        sym.M if M is None else sp.Matrix(M),
-        sym.r if r is None else sp.Matrix(r))
-    if given.u.shape != (d + 1, 1) or given.M.shape != (d + 1, d) or given.r.shape != (d, 1):
-        raise ValueError(f"shapes: u must be {(d + 1, 1)}, M {(d + 1, d)}, r {(d, 1)}")
+        sym.u if u is None else as_exact_matrix(u, "u", shape=(d + 1, 1), names=names),
+        sym.M if M is None else as_exact_matrix(M, "M", shape=(d + 1, d), names=names),
+        sym.r if r is None else as_exact_matrix(r, "r", shape=(d, 1), names=names))
     entries = given.all_symbols()
-    polynomial = all(sp.sympify(e).is_polynomial() and not sp.sympify(e).has(pinned.n)
-                     for e in entries)
+    polynomial = all(e.is_polynomial() and not e.has(pinned.n) for e in entries)
     if polynomial:
         return loss_parts(task, given).expr()
     # rational entries (e.g. depending on n): substitute into the generic polynomial

@@ -38,7 +38,10 @@ class GaussianVector:
     def __init__(self, name: str, dim: int, cov=None, names=None, private=False):
         self.name = name
         self.dim = dim
-        self.cov = sp.ImmutableMatrix(sp.eye(dim) if cov is None else cov)
+        from .exact import as_exact_matrix
+
+        self.cov = sp.ImmutableMatrix(sp.eye(dim) if cov is None else
+                                      as_exact_matrix(cov, f"{name}: covariance", shape=(dim, dim)))
         if self.cov.shape != (dim, dim):
             raise ValueError(f"{name}: covariance must be {dim}x{dim}")
         names = names or [f"{name}{k + 1}" for k in range(dim)]

@@ -324,10 +324,42 @@ def global_optimum(task: Task) -> Optimum:
     return Optimum(task, gamma, loss_star, found.kind, found.eta, cert, C=C, B=B, form_detail=found)
 
 
-def check_claim(task: Task, gamma=None, eta=None) -> ClaimVerdict:
-    """Does a claimed optimum Gamma (or Gamma = eta I) satisfy the exact normal equations?
+CLAIM_FORMS = ("gd", "preconditioned-gd")
 
-    Returns a verdict whose ``reason`` names the first violated normal equation.
+
+def _claimed_gamma(task: Task, gamma, eta, form):
+    """The claimed d x d Gamma from exactly one of gamma / (eta, form), and its description."""
+    from .errors import ExactInputError
+    from .exact import as_exact, as_exact_matrix
+    from .textparse import names_of
+
+    d = task.d
+    if (gamma is None) == (eta is None):
+        raise ExactInputError("claim: give exactly one of gamma (a d x d matrix) or eta (a scalar)")
+    names = names_of(task.parameters | {pinned.n, pinned.s2}) | {"d": sp.Integer(d)}
+    if gamma is not None:
+        if form != "gd":
+            raise ExactInputError("claim: form applies to eta; a gamma matrix is compared as given")
+        claim = as_exact_matrix(gamma, "gamma", shape=(d, d), names=names)
+        return claim, f"Gamma = {claim.tolist()}"
+    if form not in CLAIM_FORMS:
+        raise ExactInputError(f"form: must be one of {', '.join(CLAIM_FORMS)}, got {form!r}")
+    value = as_exact(eta, "eta", names=names)
+    if form == "gd":
+        return value * sp.eye(d), f"Gamma = eta I with eta = {value}"
+    return value * task.Sigma.inv(), f"Gamma = eta Sigma^-1 with eta = {value}"
+
+
+def check_claim(task: Task, gamma=None, eta=None, form: str = "gd") -> ClaimVerdict:
+    """Does a claimed optimum satisfy the exact normal equations Gamma C = B?
+
+    State the claim as ``gamma`` (a d x d matrix), or as ``eta`` with ``form``: "gd" means
+    Gamma = eta I, "preconditioned-gd" means Gamma = eta Sigma^{-1} (Theorem 2's statement).
+    Values must be exact: SymPy objects, ints, Fractions, or text parsed by the whitelist
+    parser (names n, s2, d and the task's own symbols; e.g. ``eta="n/(n + d + 1 + s2)"``).
+    Floats and anything else raise :class:`~derivations.errors.ExactInputError`.
+    Returns a verdict whose ``reason`` says what was compared and names the first violated
+    normal equation.
 
     >>> from derivations import Task
     >>> from derivations.symbols import n, s2
@@ -338,11 +370,7 @@ def check_claim(task: Task, gamma=None, eta=None) -> ClaimVerdict:
     (False, 'violated normal equation (Gamma C - B)[1,1]')
     """
     d = task.d
-    if (gamma is None) == (eta is None):
-        raise ValueError("give exactly one of gamma (a d x d matrix) or eta (a scalar)")
-    claim = sp.Matrix(gamma) if gamma is not None else sp.sympify(eta) * sp.eye(d)
-    if claim.shape != (d, d):
-        raise ValueError(f"gamma must be {d}x{d}")
+    claim, described = _claimed_gamma(task, gamma, eta, form)
     G = gram(task)
     gamma_star, C, B, H_gd, c_gd = _solve_gd_block(G, task)
     if C is None or B is None:
@@ -356,11 +384,13 @@ def check_claim(task: Task, gamma=None, eta=None) -> ClaimVerdict:
     if bad:
         i, j = bad[0]
         reason = (f"violated normal equation (Gamma C - B)[{i + 1},{j + 1}]: {residual[i, j]} != 0 "
-                  f"(C = E[g g^T], B = E[w g^T]; {len(bad)} of {d * d} entries violated)")
+                  f"(C = E[g g^T], B = E[w g^T]; {len(bad)} of {d * d} entries violated; "
+                  f"claim: {described})")
     else:
-        reason = "the normal equations Gamma C = B hold exactly; by the certificate this is the global optimum"
+        reason = (f"the normal equations Gamma C = B hold exactly for the claim {described}; "
+                  "by the certificate this is the global optimum")
     step = Step.checked(
-        "claim", "Claimed optimum", f"The claimed Gamma = {claim.tolist()} satisfies Gamma C = B.",
+        "claim", "Claimed optimum", f"The claimed Gamma ({described}) satisfies Gamma C = B.",
         not bad, "Stationarity of the convex GD-block quadratic (normal equations).",
         "exact entrywise check of Gamma C - B", lhs=claim * sp.Symbol("C"), rhs=sp.Symbol("B"),
         detail=reason if bad else "")

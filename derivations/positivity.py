@@ -21,6 +21,7 @@ from __future__ import annotations
 import sympy as sp
 
 from . import symbols as pinned
+from .exact import as_exact, as_exact_matrix
 
 _M = sp.Symbol("m_shift", nonnegative=True)
 
@@ -41,7 +42,7 @@ def _poly_positive(poly_expr, nonneg, positive) -> bool | None:
 
 def certify_positive(expr) -> bool | None:
     """True if certified > 0 for all n >= 1, s2 >= 0, positive symbols; False if a number <= 0."""
-    expr = sp.sympify(expr)
+    expr = as_exact(expr, "certify_positive")
     if expr.is_number:
         return bool(expr > 0)
     expr = expr.subs(pinned.n, _M + 1)
@@ -70,7 +71,7 @@ def leading_minors(matrix: sp.Matrix) -> list:
     exact divisions of polynomials.
     """
     k = matrix.rows
-    entries = [sp.together(sp.sympify(x)) for x in matrix]
+    entries = [sp.together(as_exact(x, "leading_minors")) for x in matrix]
     denominators = [sp.denom(e) for e in entries]
     common = sp.lcm_list(denominators) if denominators else sp.Integer(1)
     scaled = [sp.cancel(e * common) for e in entries]
@@ -116,7 +117,7 @@ def certify_positive_definite(matrix: sp.Matrix):
     status True: positive definite for all admissible n, s2, symbols; None: undecided;
     False: a minor is a non-positive number.
     """
-    minors = leading_minors(sp.Matrix(matrix))
+    minors = leading_minors(as_exact_matrix(matrix, "certify_positive_definite"))
     for k, minor in enumerate(minors, start=1):
         verdict = certify_positive(minor)
         if verdict is not True:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from .exact import exact_equal
+from .exact import as_exact, as_exact_matrix, exact_equal
 
 PROVED, REFUTED, UNPROVED = "proved", "refuted", "unproved"
 
@@ -75,7 +75,13 @@ class Step:
     def identity(cls, key, title, lhs, rhs, justification, statement=None,
                  method="exact: numerator of (lhs - rhs) over a common denominator expands to 0",
                  detail_on_failure: Callable | None = None, **extra) -> Step:
-        """A step asserting lhs = rhs exactly (scalars or matrices, entrywise)."""
+        """A step asserting lhs = rhs exactly (scalars or matrices, entrywise).
+
+        lhs and rhs must be exact: SymPy expressions or matrices without floats, or exact numbers
+        (int, Fraction). Text and floats raise :class:`~derivations.errors.ExactInputError`: text
+        would have to be evaluated, and 0.1 == 1/10 between floats says nothing exact.
+        """
+        lhs, rhs = _exact_side(lhs, "lhs"), _exact_side(rhs, "rhs")
         ok = exact_equal(lhs, rhs)
         detail = ""
         if not ok:
@@ -103,6 +109,13 @@ class Step:
         return text
 
 
+def _exact_side(value, field):
+    """lhs / rhs of an identity step: exact SymPy scalars or matrices only."""
+    if isinstance(value, sp.MatrixBase):
+        return as_exact_matrix(value, field)
+    return as_exact(value, field)
+
+
 def _difference_text(lhs, rhs, limit=300) -> str:
     from .exact import canonical
     if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):
@@ -112,7 +125,7 @@ def _difference_text(lhs, rhs, limit=300) -> str:
                 text = f"entry ({i + 1},{j + 1}) differs by {canonical(value)}"
                 return text[:limit]
         return "shapes differ"
-    return f"lhs - rhs = {canonical(sp.sympify(lhs) - sp.sympify(rhs))}"[:limit]
+    return f"lhs - rhs = {canonical(lhs - rhs)}"[:limit]
 
 
 @dataclass

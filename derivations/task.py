@@ -14,7 +14,7 @@ Matrix([
 >>> Task(d=0)
 Traceback (most recent call last):
 ...
-derivations.task.TaskError: d: must be an integer >= 1, got 0
+derivations.errors.TaskError: d: must be an integer >= 1, got 0
 """
 
 from __future__ import annotations
@@ -24,17 +24,14 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from . import symbols
-from .exact import ExactInputError, parse_exact, parse_rational
+from .errors import ExactInputError, TaskError
+from .exact import is_zero, parse_exact, parse_rational
 
 #: the fixed-d engines are exact; beyond this dimension they are not the right tool
 MAX_D = 32
 MAX_N = 10**9
 RESPONSE_FAMILIES = ("linear", "single-index", "two-layer-relu", "expression")
 PRIORS = ("identity", "inverse-covariance")
-
-
-class TaskError(ValueError):
-    """An invalid task description. The message names the field."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +90,7 @@ def _exact_matrix(value, d: int, field_name: str) -> sp.ImmutableMatrix:
     matrix = sp.ImmutableMatrix(entries)
     for i in range(d):
         for j in range(i + 1, d):
-            if sp.simplify(matrix[i, j] - matrix[j, i]) != 0:
+            if not is_zero(matrix[i, j] - matrix[j, i]):
                 raise TaskError(f"{field_name}: not symmetric "
                                 f"([{i}][{j}] = {matrix[i, j]} but [{j}][{i}] = {matrix[j, i]})")
     for k in range(1, d + 1):
@@ -161,7 +158,7 @@ class Task:
         if not self.response.is_linear:
             # parse the link/expression text now (whitelist parser; never evaluated), so a
             # bad or hostile text is rejected at construction
-            from .nonlinear.parse import parse_expression, parse_link  # local: parse imports task
+            from .nonlinear.parse import parse_expression, parse_link
             if self.response.link is not None:
                 parse_link(self.response.link)
             if self.response.expr is not None:

@@ -143,7 +143,7 @@ class Tensor:
     def __mul__(self, other) -> Tensor:
         """Scalar multiple, or the tensor (outer) product: free indices concatenate."""
         if not isinstance(other, Tensor):
-            c = sp.sympify(other)
+            c = _exact_scalar(other)
             return Tensor([Term(t.coef * c, t.factors, t.slots) for t in self.terms], self.free)
         other = other.renamed()
         terms = [Term(a.coef * b.coef, a.factors + b.factors, a.slots + b.slots)
@@ -153,7 +153,7 @@ class Tensor:
     __rmul__ = __mul__
 
     def __truediv__(self, other) -> Tensor:
-        return self * (1 / sp.sympify(other))
+        return self * (1 / _exact_scalar(other))
 
     def __matmul__(self, other) -> Tensor:
         """Contract the last free index of self with the first free index of other."""
@@ -208,9 +208,15 @@ def _as_tensor(value) -> Tensor:
 
 # --- builders ---------------------------------------------------------------------
 
+def _exact_scalar(value):
+    """A scalar coefficient: a SymPy expression or an exact number (never text, never a float)."""
+    from ..exact import as_exact
+    return as_exact(value, "scalar coefficient")
+
+
 def scalar(value) -> Tensor:
     """A constant scalar (a SymPy expression free of matrices)."""
-    return Tensor([Term(sp.sympify(value), ())], ())
+    return Tensor([Term(_exact_scalar(value), ())], ())
 
 
 def matrix(name: str, symmetric: bool = False) -> Tensor:

@@ -1,10 +1,12 @@
-"""Whitelist parser for response links and expressions: text -> SymPy, never eval.
+"""Response links and expressions: text -> SymPy through the whitelist parser, never eval.
 
-A hand-written tokenizer and recursive-descent parser accept only numbers (decimals become
-exact rationals), the operators ``+ - * / ** ^``, parentheses, the allowed variable names and
-the functions in :data:`FUNCTIONS`. Everything else is refused with one line naming the field
-and the position. Limits keep hostile input cheap: text length, nesting depth, integer
-exponents in 0..12 and a bound on the polynomial degree of the result.
+The grammar (:mod:`derivations.textparse`): numbers in ASCII digits (a decimal such as 0.5 is
+the exact rational its digits denote), the operators ``+ - * / ** ^``, parentheses, the
+allowed variable names and the functions in :data:`FUNCTIONS`. Division only by nonzero
+constants, integer exponents in 0..12, polynomial degree at most 24. A function of a constant
+whose value is not rational (``sin(1)``, ``exp(1)``) is refused: such constants would leave
+the exact engines, and a disguised zero such as ``sin(1)**2 + cos(1)**2 - 1`` could not be
+recognised. Everything else is refused with one line naming the field and the position.
 
 >>> parse_link("0.5*s + s^3/3")
 s**3/3 + s/2
@@ -15,25 +17,18 @@ w1*x1 + x1**2
 >>> parse_link("s.__class__")
 Traceback (most recent call last):
 ...
-derivations.nonlinear.parse.ParseError: response.link: unexpected character '.' at position 1
+derivations.errors.ParseError: response.link: unexpected character '.' at position 1
 """
 
 from __future__ import annotations
 
-import re
-
 import sympy as sp
 
-from ..task import TaskError
+from ..errors import ParseError
+from ..textparse import MAX_LENGTH, Grammar, parse  # noqa: F401 (MAX_LENGTH re-exported)
 
-MAX_LENGTH = 2000
-MAX_DEPTH = 40
 MAX_EXPONENT = 12
 MAX_DEGREE = 24
-
-
-class ParseError(TaskError):
-    """Malformed response text; the message names the field and the position."""
 
 
 class relu(sp.Function):
@@ -75,9 +70,6 @@ FUNCTIONS = {"tanh": sp.tanh, "erf": sp.erf, "relu": relu, "sin": sp.sin, "cos":
 #: the symbol every parsed link and expression uses for w^T x
 S = sp.Symbol("s", real=True)
 
-_TOKEN = re.compile(r"\s*(?:(?P<num>\d+(?:\.\d*)?|\.\d+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
-                    r"|(?P<op>\*\*|[-+*/^(),]))")
-
 
 def variables(d: int | None):
     """Allowed variable names -> symbols: s alone (links) or x1..xd, w1..wd, s (expressions)."""
@@ -89,161 +81,11 @@ def variables(d: int | None):
     return names
 
 
-def _tokens(text: str, field: str):
-    pos, out = 0, []
-    while pos < len(text):
-        if text[pos:].strip() == "":
-            break
-        match = _TOKEN.match(text, pos)
-        if not match:
-            start = pos + len(text[pos:]) - len(text[pos:].lstrip())
-            raise ParseError(f"{field}: unexpected character {text[start]!r} at position {start}")
-        kind = match.lastgroup
-        start = match.start(kind)
-        out.append((kind, match.group(kind), start))
-        pos = match.end()
-    out.append(("end", "", len(text)))
-    return out
-
-
-class _Parser:
-    """Recursive descent over the token list; every node carries a degree bound."""
-
-    def __init__(self, text, field, names):
-        self.field, self.names = field, names
-        self.toks = _tokens(text, field)
-        self.i = 0
-        self.depth = 0
-
-    def fail(self, message, pos=None):
-        pos = self.toks[self.i][2] if pos is None else pos
-        raise ParseError(f"{self.field}: {message} at position {pos}")
-
-    def peek(self):
-        return self.toks[self.i]
-
-    def take(self, value=None):
-        tok = self.toks[self.i]
-        if value is not None and tok[1] != value:
-            what = "end of text" if tok[0] == "end" else repr(tok[1])
-            self.fail(f"expected {value!r} but found {what}")
-        self.i += 1
-        return tok
-
-    def enter(self):
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            self.fail(f"nesting deeper than {MAX_DEPTH}")
-
-    def parse(self):
-        if self.peek()[0] == "end":
-            raise ParseError(f"{self.field}: empty expression")
-        value, _ = self.sum()
-        if self.peek()[0] != "end":
-            self.fail(f"unexpected {self.peek()[1]!r}")
-        if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
-            raise ParseError(f"{self.field}: expression is undefined (division by zero)")
-        return value
-
-    # grammar: sum := term (('+'|'-') term)* ; term := unary (('*'|'/') unary)*
-    def sum(self):
-        value, deg = self.term()
-        while self.peek()[1] in ("+", "-"):
-            op = self.take()[1]
-            rhs, rdeg = self.term()
-            value = value + rhs if op == "+" else value - rhs
-            deg = max(deg, rdeg)
-        return value, deg
-
-    def term(self):
-        value, deg = self.unary()
-        while self.peek()[1] in ("*", "/"):
-            _, op, pos = self.take()
-            rhs, rdeg = self.unary()
-            if op == "/":
-                # division only by constants: keeps every response integrable and polynomial
-                # responses polynomial (1/s would have no finite moments)
-                if rhs.free_symbols:
-                    self.fail("division by a non-constant is not supported", pos)
-                if rhs == 0:
-                    self.fail("division by zero", pos)
-                value = value / rhs
-            else:
-                value, deg = value * rhs, deg + rdeg
-            self.check_degree(deg, pos)
-        return value, deg
-
-    def unary(self):
-        if self.peek()[1] in ("+", "-"):
-            op = self.take()[1]
-            self.enter()
-            value, deg = self.unary()
-            self.depth -= 1
-            return (-value if op == "-" else value), deg
-        return self.power()
-
-    def power(self):
-        base, deg = self.atom()
-        if self.peek()[1] in ("**", "^"):
-            pos = self.take()[2]
-            self.enter()
-            exponent, _ = self.unary()
-            self.depth -= 1
-            if not (exponent.is_Integer and 0 <= exponent <= MAX_EXPONENT):
-                self.fail(f"exponent must be an integer in 0..{MAX_EXPONENT}, got {exponent}", pos)
-            deg = deg * int(exponent)
-            self.check_degree(deg, pos)
-            base = base ** exponent
-        return base, deg
-
-    def atom(self):
-        kind, text, pos = self.take()
-        if kind == "num":
-            if len(text) > 60:
-                self.fail("number has too many digits", pos)
-            return sp.Rational(text if "." not in text else _decimal(text)), 0
-        if kind == "name":
-            if text in FUNCTIONS:
-                if self.peek()[1] != "(":
-                    self.fail(f"function {text!r} needs an argument in parentheses")
-                self.take("(")
-                self.enter()
-                arg, _ = self.sum()
-                self.depth -= 1
-                self.take(")")
-                return FUNCTIONS[text](arg), 1
-            if text in self.names:
-                return self.names[text], 1
-            allowed = ", ".join(sorted(self.names)) + "; functions " + ", ".join(FUNCTIONS)
-            self.fail(f"unknown name {text!r} (allowed: {allowed})", pos)
-        if text == "(":
-            self.enter()
-            value = self.sum()
-            self.depth -= 1
-            self.take(")")
-            return value
-        if kind == "end":
-            self.fail("unexpected end of text", pos)
-        self.fail(f"unexpected {text!r}", pos)
-
-    def check_degree(self, deg, pos):
-        if deg > MAX_DEGREE:
-            self.fail(f"polynomial degree above {MAX_DEGREE}", pos)
-
-
-def _decimal(text: str) -> str:
-    """'0.25' -> '25/100' (exact), so no binary float is ever created."""
-    whole, _, frac = text.partition(".")
-    return f"{int(whole or '0') * 10 ** len(frac) + int(frac or '0')}/{10 ** len(frac)}"
-
-
 def parse_text(text, field: str, names: dict) -> sp.Expr:
     """Parse ``text`` with the allowed variable ``names``; ParseError (a TaskError) on bad input."""
-    if not isinstance(text, str):
-        raise ParseError(f"{field}: must be text, got {type(text).__name__}")
-    if len(text) > MAX_LENGTH:
-        raise ParseError(f"{field}: text longer than {MAX_LENGTH} characters")
-    return _Parser(text, field, names).parse()
+    grammar = Grammar(names=names, functions=FUNCTIONS, decimals=True, symbolic_division=False,
+                      exponents=(0, MAX_EXPONENT), max_degree=MAX_DEGREE)
+    return parse(text, field, grammar)
 
 
 def parse_link(text, field: str = "response.link") -> sp.Expr:

@@ -257,7 +257,7 @@ def test_explicit_numbers_and_shape_errors():
     # hand formula for the GD family (below): d + s2 - 2 eta d + eta^2 d (n+d+1+s2)/n
     e, nn, ss = sp.Rational(1, 2), 4, sp.Rational(1, 4)
     assert got == d + ss - 2 * e * d + e**2 * d * (nn + d + 1 + ss) / nn
-    with pytest.raises(ValueError, match="shapes"):
+    with pytest.raises(ValueError, match="must be 3x1"):
         expected_loss(Task(d=2), sp.Matrix([0, 1]))
     with pytest.raises(NotImplementedError):
         expected_loss(Task(d=1, response=Response(family="expression", expr="s")))
