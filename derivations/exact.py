@@ -22,10 +22,10 @@ True
 3/4
 >>> as_exact("n/(n + 3)", "eta", names={"n": n})
 n/(n + 3)
->>> as_exact(0.64, "eta")
+>>> as_exact(0.64, "eta")                                  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-derivations.errors.ExactInputError: eta: 0.64 is a float, not an exact value; write it as text such as '16/25' or as fractions.Fraction / sympy.Rational
+derivations.errors.ExactInputError: eta: 0.64 is a float, not an exact value; write it as ... '16/25' ...
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from functools import lru_cache
 
 import sympy as sp
 
+from . import budget
 from . import symbols as pinned
 from .exact import canonical, exact_equal, is_zero
 from .features import FeatureBasis, Gram, gram
@@ -29,7 +30,6 @@ from .lsa import EffectiveParameters, effective_prediction, predict, realising_w
 from .positivity import certify_positive_definite
 from .proof import Derivation, Step
 from .task import Task
-
 
 
 @dataclass
@@ -308,8 +308,10 @@ def _certificate(task: Task, G: Gram, gamma, C, loss_star) -> Derivation:
 def global_optimum(task: Task) -> Optimum:
     """The exact global minimiser over all LSA parameters, with its certificate (linear tasks).
 
-    Nonlinear responses are delegated to :mod:`derivations.nonlinear`.
+    Nonlinear responses are delegated to :mod:`derivations.nonlinear`. Work estimated to exceed
+    the machine's limits is refused before it starts (:mod:`derivations.budget`).
     """
+    budget.check(task)
     if not task.is_linear:
         from .nonlinear import theorem3_optimum  # noqa: PLC0415 (optional module)
         return theorem3_optimum(task)

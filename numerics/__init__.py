@@ -9,6 +9,7 @@ The independent numerical side of onestep (DESIGN.md section 3): it never import
 True
 """
 
+from .budget import TooLargeError
 from .estimate import LossEstimate, mc_loss
 from .features import dimension, feature_matrix, names, odd_names, theta, theta_numpy
 from .minimise import MinimiseResult, minimise
@@ -36,6 +37,7 @@ __all__ = [
     "Progress",
     "Prompts",
     "Response",
+    "TooLargeError",
     "dimension",
     "effective_parameters",
     "feature_matrix",

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from . import budget
 from .model import LSA, predict_effective
 from .progress import Progress
 from .sampling import batch_sizes, default_batch, sample_prompts
@@ -103,6 +104,7 @@ def mc_loss(
     per = samples // batches
     if per < 1:
         raise ValueError(f"samples: need at least one prompt per batch ({batches}), got {samples}")
+    budget.check(budget.sampling_cost(task, samples), "mc_loss")
     dev = resolve_device(device)
     if isinstance(params, torch.nn.Module):
         params = params.to(dev)

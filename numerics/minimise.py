@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from . import budget
 from . import features as feat
 from .estimate import mc_loss
 from .fit import Objective, lbfgs
@@ -203,6 +204,7 @@ def minimise(
         raise ValueError(f"samples: need at least one prompt per group ({groups}), got {samples}")
     if restarts < 1:
         raise ValueError(f"restarts: must be >= 1, got {restarts}")
+    budget.check(budget.minimise_cost(task, samples, groups), "minimise")
     dev = resolve_device(device)
     start = time.perf_counter()
     data_seed, init_seed, fresh_seed = spawn_seeds(seed, 3)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, one_line, quote
+from .spec import report_dir_name
 
 DESCRIPTION = """\
 Verify that the optimal one-layer linear self-attention implements one step of
@@ -32,9 +33,18 @@ task file (TOML), one [[task]] table per task:
 exit status: 0 all pass, 1 a claim failed or a control was not refuted, 2 bad input."""
 
 
+#: seconds between "still running" lines while long tasks run
+HEARTBEAT = 30.0
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):                    # one line, exit 2 (argparse prints usage)
         raise InputError(f"verify.all: {message} (see --help)")
+
+    def exit(self, status=0, message=None):       # --help: print and exit normally
+        if message:
+            sys.stderr.write(one_line(message) + "\n")
+        sys.exit(status)
 
 
 def parse_args(argv):
@@ -56,15 +66,42 @@ def parse_args(argv):
         raise InputError(f"--seed: must be an integer in 0..{2**31 - 1}, got {args.seed}")
     if not 1 <= args.workers <= 64:
         raise InputError(f"--workers: must be in 1..64, got {args.workers}")
-    if args.json:
-        parent = Path(args.json).resolve().parent
-        if not parent.is_dir():
-            raise InputError(f"--json: directory does not exist: {parent}")
-        if Path(args.json).is_dir():
-            raise InputError(f"--json: {args.json} is a directory")
-    if not args.no_report and Path(args.report).exists() and not Path(args.report).is_dir():
-        raise InputError(f"--report: {args.report} exists and is not a directory")
     return args
+
+
+def check_outputs(args, specs, probe: bool = False):
+    """Every output path, checked before any task runs (see :mod:`verify.io`). With ``probe``
+    each is also test-written (call it last: bad input must leave the file system untouched)."""
+    from .io import check_output_dir, check_output_file, probe_output
+
+    if probe:
+        if args.json is not None:
+            probe_output(Path(args.json), "--json")
+        if not args.no_report:
+            probe_output(Path(args.report), "--report")
+        return
+    inputs = [args.tasks] if args.tasks else []
+    if args.json is not None:
+        check_output_file(args.json, "--json", inputs, probe=False)
+    if not args.no_report:
+        report = check_output_dir(args.report, "--report", probe=False)
+        for spec in specs:
+            target = report / report_dir_name(spec.name)
+            if target.exists() and not target.is_dir():
+                raise InputError(f"--report: {quote(str(target))} exists and is not a directory "
+                                 f"(it would hold the report of task {spec.name!r})")
+        if args.json is not None:
+            inside = _relative_to(Path(args.json).resolve(), report.resolve())
+            if inside is not None and (len(inside.parts) > 1 or inside.name.startswith(("index.", "onestep."))):
+                raise InputError(f"--json: {quote(args.json)} is among the files the report writes "
+                                 f"under {quote(args.report)}")
+
+
+def _relative_to(path: Path, base: Path):
+    try:
+        return path.relative_to(base)
+    except ValueError:
+        return None
 
 
 def _init_worker():
@@ -88,18 +125,27 @@ def run_all(specs, seed=0, numeric=True, workers=2, progress=True):
     if workers <= 1:
         for i, spec in enumerate(specs):
             start = time.perf_counter()
-            results[i] = run_spec(spec, seed=seed, numeric=numeric)
+            with console.Heartbeat(spec.name, HEARTBEAT, enabled=progress):
+                results[i] = run_spec(spec, seed=seed, numeric=numeric)
             if progress:
                 console.progress_line(i + 1, len(specs), results[i], time.perf_counter() - start)
         return results
     start = time.perf_counter()
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
         futures = {pool.submit(_run, spec, seed, numeric): i for i, spec in enumerate(specs)}
-        for done, fut in enumerate(as_completed(futures), start=1):
-            i = futures[fut]
-            results[i] = fut.result()
-            if progress:
-                console.progress_line(done, len(specs), results[i], time.perf_counter() - start)
+        pending, done = set(futures), 0
+        while pending:
+            # wake up at least every HEARTBEAT seconds, so long tasks visibly make progress
+            finished, pending = wait(pending, timeout=HEARTBEAT, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                done += 1
+                i = futures[fut]
+                results[i] = fut.result()
+                if progress:
+                    console.progress_line(done, len(specs), results[i], time.perf_counter() - start)
+            if progress and not finished and pending:
+                running = [specs[futures[f]].name for f in pending if f.running()]
+                console.heartbeat(running, time.perf_counter() - start)
     return results
 
 
@@ -113,21 +159,29 @@ def main(argv=None) -> int:
             specs = load_task_file(args.tasks)
         else:
             specs = quick_suite() if args.quick else default_suite()
+        check_outputs(args, specs)
+        from .budget import plan
+
+        costs = plan(specs, numeric=not args.no_numeric)
+        check_outputs(args, specs, probe=True)
     except InputError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {one_line(err)}", file=sys.stderr)
         return 2
     from . import console
     from .results import summary_json
 
     start = time.perf_counter()
     progress = not args.no_progress
+    if progress:
+        console.announce_long(costs)
     results = run_all(specs, seed=args.seed, numeric=not args.no_numeric, workers=args.workers,
                       progress=progress)
     seconds = time.perf_counter() - start
     print(console.table(results))
     doc = summary_json(results, seconds, seed=args.seed)
-    print(f"\n{doc['summary']['passed']} passed, {doc['summary']['failed']} failed "
-          f"({seconds:.1f} s)")
+    na = doc["summary"]["not_applicable"]
+    print(f"\n{doc['summary']['passed']} passed, {doc['summary']['failed']} failed"
+          + (f", {na} not applicable" if na else "") + f" ({seconds:.1f} s)")
     if args.json:
         from .io import write_json
         write_json(args.json, doc)

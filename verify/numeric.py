@@ -18,6 +18,41 @@ def float_matrix(m) -> np.ndarray:
     return np.array([[float(x) for x in row] for row in sp.Matrix(m).tolist()], dtype=np.float64)
 
 
+#: float64 Monte Carlo moments have degree up to about 12 in the Gaussians: keep every scale in
+#: [1e-30, 1e30] so none of them overflows (1e308) or loses itself below the subnormals
+SCALE_LIMITS = (1e-30, 1e30)
+#: beyond this condition number float64 (about 16 digits) cannot represent the covariance
+MAX_CONDITION = 1e12
+
+
+def numeric_applicability(task: Task, n, noise) -> str | None:
+    """None when the Monte Carlo side can run in float64, else the reason it cannot.
+
+    The exact side is unaffected either way; a task the numerics cannot represent gets a
+    'numerics not applicable' check instead of a spurious pass or refutation.
+    """
+    lo, hi = SCALE_LIMITS
+    for name, matrix in (("covariance", task.Sigma), ("prior", task.Omega)):
+        try:
+            values = float_matrix(matrix)
+        except (OverflowError, ValueError, TypeError):
+            return f"the {name} has entries beyond float64's range"
+        if not np.all(np.isfinite(values)):
+            return f"the {name} has entries beyond float64's range"
+        eig = np.linalg.eigvalsh(values)
+        if eig.min() <= 0 or eig.max() / eig.min() > MAX_CONDITION:
+            return (f"the {name} is not positive definite once rounded to float64, or its condition "
+                    f"number exceeds {MAX_CONDITION:.0e} (float64 keeps about 16 digits)")
+        if eig.min() < lo or eig.max() > hi:
+            return (f"the {name}'s eigenvalues span [{eig.min():.3g}, {eig.max():.3g}], outside "
+                    f"[{lo:.0e}, {hi:.0e}] where float64 Monte Carlo moments stay representable")
+    s2 = float(noise)
+    if not np.isfinite(s2) or s2 > hi:
+        return (f"the noise variance {s2:.3g} is above {hi:.0e}, beyond which float64 Monte Carlo "
+                "moments overflow")
+    return None
+
+
 def numeric_task(task: Task, n: int, noise) -> NumericTask:
     """The same distribution in float64 (n and noise given: the exact task may leave them symbolic)."""
     if task.Sigma.free_symbols or task.Omega.free_symbols:

@@ -31,7 +31,18 @@ class TaskResult:
 
     @property
     def status(self) -> str:
-        return "pass" if self.checks and all(c.passed for c in self.checks) else "fail"
+        """'error' (the tool failed), 'fail' (a check failed), 'pass' (every applicable check
+        passed, at least one), or 'n/a' (nothing could be checked)."""
+        statuses = {c.status for c in self.checks}
+        if "error" in statuses:
+            return "error"
+        if "fail" in statuses:
+            return "fail"
+        return "pass" if "pass" in statuses else C.NOT_APPLICABLE
+
+    @property
+    def not_applicable(self) -> list:
+        return [c for c in self.checks if c.status == C.NOT_APPLICABLE]
 
     def as_json(self) -> dict:
         return {"name": self.spec.name, "spec": self.spec.describe(), "symbolic": self.symbolic,
@@ -244,25 +255,40 @@ def numeric_side(spec: TaskSpec, exact, seed: int, progress: bool = False):
 
 
 def run_spec(spec: TaskSpec, seed: int = 0, numeric: bool = True, progress: bool = False) -> TaskResult:
-    """Evaluate one task; an unexpected error becomes a failed task (never a crashed run)."""
+    """Evaluate one task; an unexpected exception becomes an 'error' check (never a crashed run,
+    never reported as a refuted claim)."""
     try:
         return _run_spec(spec, seed, numeric, progress)
-    except Exception as err:  # noqa: BLE001 - reported as the task's failure, with its type
+    except Exception as err:  # noqa: BLE001 - reported as the tool's error, with its type
         symbolic = {"gamma": [], "eta": None, "loss": "", "form": "general", "assumptions": {},
                     "strength": "instance"}
-        check = C.Check("error", "fail", None, f"{type(err).__name__}: {err}"[:500])
-        return TaskResult(spec, symbolic, None, [check], {})
+        return TaskResult(spec, symbolic, None, [_error_check("exact", err)], {})
+
+
+def _error_check(side: str, err: BaseException) -> C.Check:
+    what = "out of memory" if isinstance(err, MemoryError) else f"{type(err).__name__}: {err}"
+    return C.Check("error", "error", None, f"the {side} side failed (a tool error, not a verdict): {what}"[:500])
 
 
 def _run_spec(spec: TaskSpec, seed: int, numeric: bool, progress: bool) -> TaskResult:
+    from .numeric import numeric_applicability
+
     timings = {}
     start = time.perf_counter()
     exact, symbolic, checks = exact_side(spec)
     timings["symbolic"] = time.perf_counter() - start
     numeric_json, fit_result = None, None
     if numeric and can_sample(spec):
-        start = time.perf_counter()
-        fit_result, numeric_json, more = numeric_side(spec, exact, seed, progress)
-        checks = checks + more
-        timings["numeric"] = time.perf_counter() - start
+        n, s2 = spec.numeric_values()
+        reason = numeric_applicability(spec.task, n, s2)
+        if reason:
+            checks = checks + [C.not_applicable("numerics", reason)]
+        else:
+            start = time.perf_counter()
+            try:
+                fit_result, numeric_json, more = numeric_side(spec, exact, seed, progress)
+                checks = checks + more
+            except Exception as err:  # noqa: BLE001 - the exact verdicts above still stand
+                checks = checks + [_error_check("Monte Carlo", err)]
+            timings["numeric"] = time.perf_counter() - start
     return TaskResult(spec, symbolic, numeric_json, checks, timings, exact, fit_result)

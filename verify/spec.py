@@ -6,6 +6,8 @@ role "control": a deliberately false claim that every check must REFUTE.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -16,6 +18,25 @@ from derivations.task import Task
 DEFAULT_NUMERIC_N = 10
 DEFAULT_NUMERIC_NOISE = sp.Rational(1, 4)
 DEFAULT_SAMPLES = 40_000
+
+
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}", re.ASCII)
+
+
+def report_dir_name(name: str) -> str:
+    """The report directory of a task, unambiguous by construction.
+
+    A name of letters, digits, '-' and '_' is its own directory; any other name (spaces,
+    dots, other scripts) becomes a slug plus 8 hex digits of its SHA-1, so no directory can be
+    a path, a hidden file, or one of the report's own files (those all contain a '.').
+
+    >>> report_dir_name("thm1-d2"), report_dir_name("index.tex")
+    ('thm1-d2', 'index-tex-97a32979')
+    """
+    if SAFE_NAME.fullmatch(name):
+        return name
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name, flags=re.ASCII).strip("-_")[:60] or "task"
+    return f"{slug}-{hashlib.sha1(name.encode('utf-8')).hexdigest()[:8]}"
 
 
 @dataclass

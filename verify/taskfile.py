@@ -12,12 +12,14 @@ and the key.
 from __future__ import annotations
 
 import tomllib
+import unicodedata
 from pathlib import Path
 
+from derivations.errors import InputError as InputErrorOfDerivations
 from derivations.task import Response, Task, TaskError
 
-from .errors import InputError
-from .spec import TaskSpec
+from .errors import InputError, quote
+from .spec import TaskSpec, report_dir_name
 
 TASK_KEYS = {"name", "d", "n", "noise", "covariance", "prior", "response", "query_in_keys",
              "residual", "samples"}
@@ -26,6 +28,9 @@ MAX_TASKS = 100
 MAX_SAMPLES = 10**8
 MIN_SAMPLES = 3_000
 MAX_FILE_BYTES = 1 << 20
+#: task names are printable text; each maps to an unambiguous report directory
+#: (:func:`verify.spec.report_dir_name`)
+MAX_NAME = 80
 
 
 def _type_name(value):
@@ -50,8 +55,13 @@ def parse_task(table: dict, index: int) -> TaskSpec:
     if not isinstance(table, dict):
         raise InputError(f"{label}: must be a table")
     name = table.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > 80:
-        raise InputError(f"{label}: key 'name' is required text (at most 80 characters)")
+    if not isinstance(name, str) or not name.strip():
+        raise InputError(f"{label}: key 'name' is required text")
+    if any(unicodedata.category(ch)[0] in "CZ" and ch != " " for ch in name):
+        raise InputError(f"{label}: name {quote(name[:100])} contains control characters, escape "
+                         "sequences or line breaks")
+    if len(name) > MAX_NAME:
+        raise InputError(f"{label}: name is longer than {MAX_NAME} characters")
     label = f"task {name!r}"
     unknown = sorted(set(table) - TASK_KEYS)
     if unknown:
@@ -87,13 +97,10 @@ def parse_task(table: dict, index: int) -> TaskSpec:
         task = Task(d=table["d"], n=table.get("n"), noise=table.get("noise"), covariance=covariance,
                     prior=prior, query_in_keys=table.get("query_in_keys", False),
                     residual=table.get("residual", False), response=resp, name=name)
-        if not resp.is_linear:
-            from derivations.nonlinear import validate_response  # parses link/expr text
-            validate_response(task)
-    except TaskError as err:
+        # Task parses the link / expression text on construction; nothing is expanded here, so
+        # validation stays cheap whatever the degree (the size of the work is checked separately)
+    except (TaskError, InputErrorOfDerivations) as err:
         raise InputError(f"{label}: {err}") from None
-    except ImportError:
-        raise InputError(f"{label}: response family {resp.family!r} is not supported by this build") from None
     spec = TaskSpec(name=name, task=task, user=True, description="user task")
     if samples is not None:
         spec.samples = samples
@@ -103,23 +110,28 @@ def parse_task(table: dict, index: int) -> TaskSpec:
 def load_task_file(path: str) -> list[TaskSpec]:
     p = Path(path)
     if not p.is_file():
-        raise InputError(f"--tasks: no such file: {path}")
+        raise InputError(f"--tasks: no such file: {quote(path)}")
     if p.stat().st_size > MAX_FILE_BYTES:
-        raise InputError(f"--tasks: {path} is larger than {MAX_FILE_BYTES} bytes")
+        raise InputError(f"--tasks: {quote(path)} is larger than {MAX_FILE_BYTES} bytes")
+    shown = quote(path)
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        text = p.read_text(encoding="utf-8")
+        # a UTF-8 byte-order mark (common from Windows editors) is not part of the TOML
+        data = tomllib.loads(text[1:] if text.startswith("\ufeff") else text)
     except UnicodeDecodeError:
-        raise InputError(f"--tasks: {path} is not UTF-8 text") from None
+        raise InputError(f"--tasks: {shown} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as err:
-        raise InputError(f"--tasks: {path} is not valid TOML ({err})") from None
+        raise InputError(f"--tasks: {shown} is not valid TOML ({err})") from None
+    except RecursionError:
+        raise InputError(f"--tasks: {shown} nests arrays or tables too deeply to be a task file") from None
     except OSError as err:
-        raise InputError(f"--tasks: cannot read {path} ({err.strerror})") from None
+        raise InputError(f"--tasks: cannot read {shown} ({err.strerror})") from None
     unknown = sorted(set(data) - {"task"})
     if unknown:
         raise InputError(f"--tasks: unknown top-level key {unknown[0]!r} (expected [[task]] tables)")
     tables = data.get("task")
     if not isinstance(tables, list) or not tables:
-        raise InputError(f"--tasks: {path} has no [[task]] tables")
+        raise InputError(f"--tasks: {shown} has no [[task]] tables")
     if len(tables) > MAX_TASKS:
         raise InputError(f"--tasks: at most {MAX_TASKS} tasks per file, got {len(tables)}")
     specs = [parse_task(t, i) for i, t in enumerate(tables)]
@@ -127,4 +139,8 @@ def load_task_file(path: str) -> list[TaskSpec]:
     dup = next((x for x in names if names.count(x) > 1), None)
     if dup:
         raise InputError(f"--tasks: duplicate task name {dup!r}")
+    dirs = [report_dir_name(x) for x in names]
+    clash = next((x for x in dirs if dirs.count(x) > 1), None)
+    if clash:
+        raise InputError(f"--tasks: two task names share the report directory {clash!r}; rename one")
     return specs

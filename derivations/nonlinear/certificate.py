@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import mpmath
 import sympy as sp
 
+from .. import budget
 from .. import symbols as pinned
 from ..exact import canonical, exact_equal
 from ..proof import Derivation, Step
@@ -60,7 +61,11 @@ def eta_formula(m2, y2x2, n):
 
 
 def theorem3_optimum(task: Task, digits: int = 35) -> NonlinearOptimum:
-    """Optimum of the lifted loss for ``task`` with the Theorem 3 symmetry checks."""
+    """Optimum of the lifted loss for ``task`` with the Theorem 3 symmetry checks.
+
+    Work estimated to exceed the machine's limits is refused first (:mod:`derivations.budget`).
+    """
+    budget.check(task)
     model = response_model(task)
     assumptions = {"reflection": check_reflection(task, model),
                    "rotation": check_rotation(task, model)}

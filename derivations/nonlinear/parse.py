@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..errors import ParseError
 from ..textparse import MAX_LENGTH, Grammar, parse  # noqa: F401 (MAX_LENGTH re-exported)
 
 MAX_EXPONENT = 12

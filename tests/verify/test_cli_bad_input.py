@@ -1,7 +1,13 @@
-"""Bad input: one clear line on stderr, exit status 2, no traceback, nothing written."""
+"""Bad input: one clear line on stderr, exit status 2, no traceback, no stdout, nothing written.
 
+Every case runs ``python -m verify.all`` as a subprocess. The too-large cases are refused
+before any work starts (the run would otherwise take hours or exhaust memory).
+"""
+
+import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -9,60 +15,160 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 VALID = '[[task]]\nname = "ok"\nd = 1\nn = 4\nnoise = "1/4"\n'
+D2 = VALID.replace("d = 1", "d = 2")
 
-# (label, CLI arguments after the task file option, task-file text or None, expected fragment)
+
+def _si(link, head=VALID):
+    return head + f'response = {{ family = "single-index", link = "{link}" }}\n'
+
+
+def _deep(depth):
+    return VALID + "x = " + "[" * depth + "]" * depth + "\n"
+
+
+def _deep_tables(depth):
+    return VALID + "x = " + "{ a = " * depth + "1" + " }" * depth + "\n"
+
+
+# (label, CLI arguments, task-file text or None, expected fragment of the one error line)
 CASES = [
     ("negative seed", ["--seed", "-1"], None, "--seed"),
     ("non-integer seed", ["--seed", "abc"], None, "--seed"),
     ("unknown flag", ["--frobnicate"], None, "unrecognized arguments"),
+    ("unknown flag with a newline", ["--a\nb"], None, "unrecognized arguments: --a\\nb"),
     ("zero workers", ["--workers", "0"], None, "--workers"),
     ("missing task file", ["--tasks", "{tmp}/nope.toml"], None, "no such file"),
+    ("missing task file with a newline", ["--tasks", "{tmp}/no\npe.toml"], None, "no\\npe"),
     ("json into missing directory", ["--json", "{tmp}/no/such/dir/out.json"], VALID, "--json"),
+    ("json into /proc", ["--json", "/proc/x.json"], VALID, "--json: cannot write"),
+    ("json is a directory", ["--json", "{tmp}"], VALID, "is a directory"),
+    ("json is the task file", ["--json", "{tmp}/tasks.toml"], VALID, "is the input file"),
+    ("json empty", ["--json", ""], VALID, "--json: the path is empty"),
+    ("json is a symlink", ["--json", "{tmp}/link.json"], VALID, "symbolic link"),
+    ("json under a file", ["--json", "{tmp}/tasks.toml/x.json"], VALID, "--json"),
+    ("report under a file", ["--report", "{tmp}/tasks.toml/sub"], VALID, "is not a directory"),
+    ("report in /proc", ["--report", "/proc/x"], VALID, "--report: cannot write"),
+    ("report empty", ["--report", ""], VALID, "--report: the path is empty"),
+    ("report is a file", ["--report", "{tmp}/tasks.toml"], VALID, "not a directory"),
+    ("report dir holds a file named like the task", ["--report", "{tmp}/rep"], VALID, "would hold the report"),
     ("unreadable TOML", [], "[[task]\nname = ", "not valid TOML"),
     ("empty file", [], "# nothing\n", "no [[task]] tables"),
-    ("non-PD covariance", [], VALID.replace("d = 1", "d = 2") + "covariance = [[1, 2], [2, 1]]\n", "positive definite"),
-    ("asymmetric covariance", [], VALID.replace("d = 1", "d = 2") + "covariance = [[2, 1], [0, 2]]\n",
-     "not symmetric"),
-    ("wrong shape", [], VALID.replace("d = 1", "d = 2") + "covariance = [[1, 0, 0], [0, 1, 0]]\n", "must be 2x2"),
+    ("500 nested arrays", [], _deep(600), "nests arrays or tables too deeply"),
+    ("500 nested inline tables", [], _deep_tables(600), "nests arrays or tables too deeply"),
+    ("non-PD covariance", [], D2 + "covariance = [[1, 2], [2, 1]]\n", "positive definite"),
+    ("asymmetric covariance", [], D2 + "covariance = [[2, 1], [0, 2]]\n", "not symmetric"),
+    ("wrong shape", [], D2 + "covariance = [[1, 0, 0], [0, 1, 0]]\n", "must be 2x2"),
     ("d = 0", [], VALID.replace("d = 1", "d = 0"), "d: must be an integer >= 1"),
     ("n = -1", [], VALID.replace("n = 4", "n = -1"), "n: must be an integer"),
     ("noise = -1", [], VALID.replace('noise = "1/4"', "noise = -1"), "variance must be >= 0"),
     ("noise 1/0", [], VALID.replace('noise = "1/4"', 'noise = "1/0"'), "divides by zero"),
     ("float noise", [], VALID.replace('noise = "1/4"', "noise = 0.25"), "noise"),
+    ("arabic-indic digits", [], VALID.replace('noise = "1/4"', 'noise = "١/٤"'), "non-ASCII digit"),
+    ("full-width digit in a covariance", [], VALID + 'covariance = [["２"]]\n', "non-ASCII digit"),
+    ("full-width digit in a link", [], _si("２*s"), "non-ASCII digit"),
     ("huge d", [], VALID.replace("d = 1", "d = 1000000"), "too large"),
     ("unknown key", [], VALID + "sigma = 3\n", "unknown key 'sigma'"),
+    ("key with a newline", [], VALID + '"a\\nb" = 1\n', "unknown key 'a\\nb'"),
     ("wrong type for d", [], VALID.replace("d = 1", 'd = "two"'), "'d' must be an integer"),
     ("boolean as n", [], VALID.replace("n = 4", "n = true"), "'n' must be an integer"),
     ("unknown prior", [], VALID + 'prior = "uniform"\n', "prior"),
     ("unknown response family", [], VALID + 'response = { family = "quadratic" }\n', "response.family"),
     ("malicious expression", [], VALID + "response = { family = \"expression\", "
                                        "expr = \"__import__('os').system('touch {tmp}/pwned')\" }\n", "response"),
+    ("constant link sin(1)*s", [], _si("sin(1)*s"), "function of a constant"),
+    ("constant link s*exp(1)", [], _si("s*exp(1)"), "function of a constant"),
+    ("constant link tanh(1)*s", [], _si("tanh(1)*s"), "function of a constant"),
+    ("disguised zero divisor", [], _si("s/(sin(1)**2+cos(1)**2-1)"), "function of a constant"),
     ("duplicate names", [], VALID + VALID, "duplicate task name"),
+    ("task name with a newline", [], VALID.replace('"ok"', '"a\\nb"'), "'a\\nb' contains control"),
+    ("task name with ANSI escapes", [], VALID.replace('"ok"', '"\\u001b[31mred"'), "contains control characters"),
+    ("task name too long", [], VALID.replace('"ok"', '"' + "x" * 81 + '"'), "longer than 80"),
+    ("names sharing a report directory", [], VALID.replace('"ok"', '"a b"')
+     + VALID.replace('"ok"', '"a-b-7dbde935"'), "share the report directory"),
     ("unknown top-level key", [], "[settings]\nx = 1\n" + VALID, "unknown top-level key"),
     ("samples too small", [], VALID + "samples = 5\n", "samples"),
+    ("samples as a float", [], VALID + "samples = 1e8\n", "'samples' must be an integer"),
+    # work too large for the machine: refused up front, naming the estimate and the limit
+    ("n = 10^9", [], VALID.replace("n = 4", "n = 1000000000"), "exceeds the limit"),
+    ("n = 10^6", [], VALID.replace("n = 4", "n = 1000000"), "exceeds the limit"),
+    ("tanh at d = 32", [], _si("tanh(s)", VALID.replace("d = 1", "d = 32")), "exceeds the limit"),
+    ("s**12 at d = 16", [], VALID.replace("d = 1", "d = 16").replace("n = 4\n", "").replace('noise = "1/4"\n', "")
+     + 'response = { family = "expression", expr = "s**12" }\n', "exceeds the limit"),
+    ("linear d = 12 exact only", ["--no-numeric"],
+     VALID.replace("d = 1", "d = 12").replace("n = 4\n", "").replace('noise = "1/4"\n', ""), "exceeds the limit"),
 ]
 
 
-@pytest.mark.parametrize("label,args,text,fragment", CASES, ids=[c[0] for c in CASES])
-def test_bad_input(tmp_path, label, args, text, fragment):
+def _setup(tmp_path, label):
+    if label == "json is a symlink":
+        (tmp_path / "target.json").write_text("{}")
+        os.symlink(tmp_path / "target.json", tmp_path / "link.json")
+    if label == "report dir holds a file named like the task":
+        (tmp_path / "rep").mkdir()
+        (tmp_path / "rep" / "ok").write_text("not a directory")
+
+
+def _run_case(base: Path, index: int):
+    """Run one case in its own directory; returns (process, files before, files after)."""
+    label, args, text, _ = CASES[index]
+    tmp_path = base / f"case{index}"
+    tmp_path.mkdir()
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     if text is not None:
         task_file = tmp_path / "tasks.toml"
-        task_file.write_text(text.replace("{tmp}", str(tmp_path)))
+        task_file.write_text(text.replace("{tmp}", str(tmp_path)), encoding="utf-8")
         args = ["--tasks", str(task_file)] + args
-    json_path = tmp_path / "out.json"
-    report_dir = tmp_path / "reports"
+    _setup(tmp_path, label)
     if "--json" not in args:
-        args += ["--json", str(json_path)]
-    args += ["--report", str(report_dir), "--no-progress"]
-    before = set(tmp_path.rglob("*"))
+        args += ["--json", str(tmp_path / "out.json")]
+    if "--report" not in args:
+        args += ["--report", str(tmp_path / "reports")]
+    args += ["--no-progress"]
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
     proc = subprocess.run([sys.executable, "-m", "verify.all", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=300)
+    after = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
+    return proc, before, after, tmp_path
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory):
+    """Every case, run as concurrent subprocesses (each is a fresh interpreter)."""
+    base = tmp_path_factory.mktemp("bad_input")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return list(pool.map(lambda i: _run_case(base, i), range(len(CASES))))
+
+
+@pytest.mark.parametrize("index", range(len(CASES)), ids=[c[0] for c in CASES])
+def test_bad_input(outcomes, index):
+    label, _, _, fragment = CASES[index]
+    proc, before, after, tmp_path = outcomes[index]
     assert proc.returncode == 2, (label, proc.returncode, proc.stderr[-2000:])
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, (label, proc.stderr)
     assert "Traceback" not in proc.stderr
+    assert "\x1b" not in proc.stderr
     assert fragment.lower() in lines[0].lower(), (label, lines[0])
     assert proc.stdout == ""
-    assert set(tmp_path.rglob("*")) == before, "no output files on bad input"
+    assert after == before, "no output files written or modified on bad input"
     assert not (tmp_path / "pwned").exists()
+
+
+def test_utf8_byte_order_mark_is_accepted(tmp_path):
+    task_file = tmp_path / "tasks.toml"
+    task_file.write_bytes("\ufeff".encode() + VALID.encode())
+    proc = subprocess.run([sys.executable, "-m", "verify.all", "--tasks", str(task_file), "--no-numeric",
+                           "--no-report", "--no-progress"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "1 passed" in proc.stdout
+
+
+def test_output_files_get_ordinary_permissions(tmp_path):
+    task_file = tmp_path / "tasks.toml"
+    task_file.write_text(VALID)
+    out = tmp_path / "out.json"
+    proc = subprocess.run(["sh", "-c", f"umask 022 && {sys.executable} -m verify.all --tasks {task_file} "
+                           f"--no-numeric --no-report --no-progress --json {out}"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert oct(out.stat().st_mode & 0o777) == oct(0o644)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..io import write_atomic
+from ..spec import report_dir_name
 from . import latex as L
 from .comparison import comparison_tex
 from .figures import figure_data, make_figures
@@ -117,9 +117,8 @@ def report_tex(result, stems, seed: int = 0) -> str:
 
 
 def dir_name(name: str) -> str:
-    """A safe directory name for a task (task names are free text in task files)."""
-    s = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "task"
-    return s[:80]
+    """The task's report directory (see :func:`verify.spec.report_dir_name`)."""
+    return report_dir_name(name)
 
 
 # --- building ------------------------------------------------------------------------------------
@@ -303,8 +302,6 @@ def write_reports(
     used = set()
     for result in results:
         directory = out / dir_name(result.spec.name)
-        while directory.name in used:
-            directory = directory.with_name(directory.name + "_")
         used.add(directory.name)
         directory.mkdir(parents=True, exist_ok=True)
         entry = {
