@@ -17,10 +17,10 @@ object exists.
 >>> n = sp.Symbol("n")
 >>> parse("n/(n + 3)", "eta", Grammar(names={"n": n}))
 n/(n + 3)
->>> parse("__import__('os')", "eta", Grammar(names={"n": n}))
+>>> parse("__import__(n)", "eta", Grammar(names={"n": n}))
 Traceback (most recent call last):
 ...
-derivations.errors.ParseError: eta: unknown name '__import__' at position 0 (allowed: n)
+derivations.errors.ParseError: eta: unknown name '__import__' (allowed: n) at position 0
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ..errors import ParseError  # noqa: F401 (re-exported: the error type of this module)
 from ..textparse import MAX_LENGTH, Grammar, parse  # noqa: F401 (MAX_LENGTH re-exported)
 
 MAX_EXPONENT = 12
