@@ -131,14 +131,18 @@ def read_derivation(value) -> tuple:
     return path, data
 
 
-def _progress(stream=sys.stderr):
+def _progress(stream=None):
     """A progress callback: a stderr line for every step that takes longer than a moment."""
     state = {}
+    stream = stream or sys.stderr
+
+    def say(k, total, name):
+        stream.write(f"[{k}/{total}] checking {name} ...\n")
+        stream.flush()
 
     def callback(k, total, name, result):
         if result is None:
-            timer = threading.Timer(SLOW_STEP_SECONDS, lambda: stream.write(
-                f"[{k}/{total}] checking {name} ...\n") or stream.flush())
+            timer = threading.Timer(SLOW_STEP_SECONDS, say, (k, total, name))
             timer.daemon = True
             timer.start()
             state["timer"] = timer

@@ -67,7 +67,7 @@ def escape(text) -> str:
 
 
 def slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9.-]+", "-", str(text)).strip("-") or "step"
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(text)).strip("-") or "step"
 
 
 def _math(obj) -> str:

@@ -88,10 +88,24 @@ def _congruence(seq, pd: set) -> bool:
     return right == transpose_chain(left)
 
 
+def _nonnegative_trace(seq, pd: set) -> bool:
+    """tr(seq) >= 0: some rotation is a congruence L P L^T, or a congruence times a
+    positive-definite atom (tr(X Q) >= 0 for X PSD and Q PD)."""
+    from .contract import transpose_chain
+
+    seq = tuple(seq)
+    for s in (seq, transpose_chain(seq)):
+        for k in range(len(s)):
+            r = s[k:] + s[:k]
+            if _congruence(r, pd) or (_pd_element(r[-1], pd) and _congruence(r[:-1], pd)):
+                return True
+    return False
+
+
 def _nonnegative_scalar(item, pd: set) -> bool:
     """A trace or scalar chain that is >= 0 for every value of the atoms."""
     if item[0] == "tr":
-        return _positive_trace(item, pd) or _congruence(item[1], pd)
+        return _positive_trace(item, pd) or _nonnegative_trace(item[1], pd)
     _, a, seq, b = item
     return a == b and _congruence(seq, pd)
 
@@ -126,9 +140,9 @@ def certify_order(c, pd: set):
 
     "psd": every term is a nonnegative multiple of a PSD matrix (a congruence L P L^T, an
     outer product u u^T, times nonnegative scalars: even powers, traces of PD products,
-    quadratic forms v^T L P L^T v); "pd" in addition: one term is strictly positive
-    definite (a palindrome of PD atoms or the identity, a positive coefficient, positive
-    traces). The coefficient signs come from SymPy's assumptions (n, d >= 1, s2 >= 0).
+    traces of a congruence (times a PD atom), quadratic forms v^T L P L^T v); "pd" in
+    addition: one term is strictly positive definite (a palindrome of PD atoms or the
+    identity, a positive coefficient, positive traces). The coefficient signs come from SymPy's assumptions (n, d >= 1, s2 >= 0).
     None means "cannot certify", never "false".
     """
     if c.order not in (0, 2):

@@ -173,8 +173,10 @@ def _compositions(total, sizes):
             yield (first,) + rest
 
 
-def environments(atoms: Atoms, dim: int, limit: int | None = None):
-    """(env, scalar substitutions) for explicit values, simplest first; singular skipped."""
+def environments(atoms: Atoms, dim: int, limit: int | None = None, pair=None):
+    """(env, scalar substitutions) for explicit values, simplest first; singular skipped.
+
+    ``pair``: (n, s2) at which abbreviations are evaluated (None: symbolic)."""
     names = sorted(atoms.matrices)
     lists = [matrix_candidates(atoms.matrices[k], dim) for k in names]
     lists = [[m for m in lst if k not in atoms.inverted or m.det() != 0] for k, lst in zip(names, lists, strict=True)]
@@ -186,9 +188,10 @@ def environments(atoms: Atoms, dim: int, limit: int | None = None):
         values = [lst[i] for lst, i in zip(lists, combo, strict=True)]
         env = dict(zip(names + vecs, values[: len(names) + len(vecs)], strict=True))
         subs = {atoms.scalars[k]: v for k, v in zip(scal, values[len(names) + len(vecs):], strict=True)}
+        at = {**subs, **({N: pair[0], S2: pair[1]} if pair is not None else {})}
         try:
             for name, make in atoms.definitions.items():
-                env[name] = make(env, dim, subs)
+                env[name] = make(env, dim, at)
                 if name in atoms.inverted and _singular(env[name]):
                     raise ZeroDivisionError
         except (ZeroDivisionError, ValueError):
@@ -285,49 +288,72 @@ def _concrete(lv, rv, differ):
 
 
 def find_counterexample(lhs, rhs, atoms: Atoms, dims=DIMS, n_fixed=None, seeds=(0, 1, 2),
-                        differ=None, limit=None, fixed_env=None):
+                        differ=None, limit=None, fixed_env=None, n_s2_grid=None):
     """The first explicit values (in the order of the module doc) where the claim fails.
 
     ``lhs``/``rhs``: Canonical or Pointwise forms. ``differ(a, b)`` decides failure for
     explicit values (default: exact inequality; relations pass a positivity test).
     ``fixed_env``: one (env, subs) to try instead of the search order (one dimension).
+    ``n_s2_grid``: evaluate at these (n, s2) pairs instead of with n, s2 symbolic (faster when
+    abbreviations depending on n must be inverted).
     Returns a :class:`Counterexample` or None.
     """
     differ = differ or (lambda a, b: not exact_equal(a, b))
     pointwise = isinstance(lhs, Pointwise) or isinstance(rhs, Pointwise)
+    n_values = None
     if pointwise:
         n_values = [n_fixed] if n_fixed is not None else [1, 2, 3]
         if any(v > 6 for v in n_values):
             return None                     # too many examples to sum over explicitly
+    grid = [None] if n_s2_grid is None else list(n_s2_grid)
     for dim in dims:
-        envs = [fixed_env] if fixed_env is not None else environments(atoms, dim, limit)
+        envs = [fixed_env] if fixed_env is not None else environments(atoms, dim, limit, grid[0])
         for env, subs in envs:
-            runs = ([(None, None)] if not pointwise else
-                    [(nv, random_data(atoms, dim, nv, seed)) for nv in n_values for seed in seeds])
-            for n_value, data in runs:
-                try:
-                    lv = _value(lhs, env, dim, subs, data, n_value)
-                    rv = _value(rhs, env, dim, subs, data, n_value)
-                except (ZeroDivisionError, ValueError):
-                    continue
-                if not _finite(lv) or not _finite(rv):
-                    continue
-                if pointwise:
-                    lv, rv = (sp.Matrix(lv) if isinstance(lv, sp.MatrixBase) else lv,
-                              sp.Matrix(rv) if isinstance(rv, sp.MatrixBase) else rv)
-                concrete = _concrete(lv, rv, differ)
-                if concrete is None:
-                    continue
-                n_c, s2_c, a, b = concrete
-                if n_c is None and n_value is not None:
-                    n_c = n_value
-                mats = {k: env[k] for k in sorted(atoms.matrices)}
-                vecs = {k: env[k] for k in sorted(atoms.vectors)}
-                scal = {k: subs[sym] for k, sym in sorted(atoms.scalars.items())}
-                defined = {k: _substitute(env[k], n_c, s2_c) for k in atoms.definitions}
-                general = (lv, rv) if (lv, rv) != (a, b) else (None, None)
-                return Counterexample(dim, mats, vecs, scal, n_c, s2_c, a, b, general[0], general[1],
-                                      data or {}, defined)
+            for pair in grid:
+                cx = _try(lhs, rhs, atoms, dim, env, subs, pair, pointwise, n_values, seeds, differ)
+                if cx is not None:
+                    return cx
+    return None
+
+
+def _try(lhs, rhs, atoms, dim, env, subs, pair, pointwise, n_values, seeds, differ):
+    """The counterexample at one environment (and one (n, s2) pair), or None."""
+    if pair is not None:
+        fixed = {N: pair[0], S2: pair[1]}
+        subs = {**subs, **fixed}
+        try:
+            env = dict(env)
+            for name, make in atoms.definitions.items():
+                env[name] = make(env, dim, subs)
+                if name in atoms.inverted and _singular(env[name]):
+                    return None
+        except (ZeroDivisionError, ValueError):
+            return None
+    runs = ([(None, None)] if not pointwise else
+            [(nv, random_data(atoms, dim, nv, seed)) for nv in n_values for seed in seeds])
+    for n_value, data in runs:
+        try:
+            lv = _value(lhs, env, dim, subs, data, n_value)
+            rv = _value(rhs, env, dim, subs, data, n_value)
+        except (ZeroDivisionError, ValueError):
+            continue
+        if not _finite(lv) or not _finite(rv):
+            continue
+        concrete = _concrete(lv, rv, differ)
+        if concrete is None:
+            continue
+        n_c, s2_c, a, b = concrete
+        if pair is not None:
+            n_c, s2_c = pair
+        if n_c is None and n_value is not None:
+            n_c = n_value
+        mats = {k: env[k] for k in sorted(atoms.matrices)}
+        vecs = {k: env[k] for k in sorted(atoms.vectors)}
+        scal = {k: subs[sym] for k, sym in sorted(atoms.scalars.items())}
+        defined = {k: _substitute(env[k], n_c, s2_c) for k in atoms.definitions}
+        general = (lv, rv) if (pair is None and (lv, rv) != (a, b)) else (None, None)
+        return Counterexample(dim, mats, vecs, scal, n_c, s2_c, a, b, general[0], general[1],
+                              data or {}, defined)
     return None
 
 

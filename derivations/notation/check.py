@@ -56,6 +56,8 @@ METHOD_POSITIVE = ("positivity certificate on the canonical form of lhs - rhs (c
                    "positive-definite atoms with nonnegative coefficients)")
 METHOD_SEARCH = ("exact evaluation at explicit values found by a deterministic search (d = 1, 2, "
                  "3; small-integer matrices of the declared kinds, simplest first)")
+#: (n, s2) tried when a claim's abbreviations must be evaluated (instead of symbolic n, s2)
+CONCRETE_N_S2 = ((1, 0), (2, 1), (3, 0))
 #: fixed-d identity tests with symbolic entries are run up to this d
 MAX_SYMBOLIC_ENTRIES_D = 3
 
@@ -140,8 +142,10 @@ def check_claim(node, scope, search: bool = True) -> Verdict:
         attempt = _Attempt(node, scope)
     except Undecidable as err:
         return Verdict(UNPROVED, f"outside the engine: {err}", "", strength=scope.strength)
-    verdict = _decide(attempt, node, search)
-    if verdict.status != PROVED and attempt.bridge.atoms:
+    verdict = _decide(attempt, node, search=False)
+    if verdict.status == PROVED:
+        return verdict
+    if attempt.bridge.atoms:
         # the defined matrices that occur inverted, kept as atoms on both sides
         try:
             second = _Attempt(node, scope, opaque=attempt.bridge.atoms)
@@ -153,7 +157,7 @@ def check_claim(node, scope, search: bool = True) -> Verdict:
                 again.detail = (f"{', '.join(sorted(attempt.bridge.atoms))} kept as one matrix "
                                 "(its definition is not expanded)")
                 return again
-    return verdict
+    return _decide(attempt, node, search) if search else verdict
 
 
 def _decide(attempt: _Attempt, node, search: bool) -> Verdict:
@@ -179,8 +183,11 @@ def _decide(attempt: _Attempt, node, search: bool) -> Verdict:
         return Verdict(UNPROVED, "", "", engine=engine, strength=strength)
     atoms = attempt.atoms()
     dims = (1, 2, 3) if scope.d is None else (scope.d,)
+    # abbreviations with a symbolic n would be inverted as rational functions: use numbers
+    grid = CONCRETE_N_S2 if atoms.definitions and (scope.n is None or scope.s2 is None) else None
     try:
-        cx = find_counterexample(lhs, rhs, atoms, dims=dims, n_fixed=scope.n, differ=differ)
+        cx = find_counterexample(lhs, rhs, atoms, dims=dims, n_fixed=scope.n, differ=differ,
+                                 n_s2_grid=grid)
     except (KeyError, ValueError, ZeroDivisionError, TypeError) as err:
         return Verdict(UNPROVED, f"the search for a counterexample failed: {type(err).__name__}: {err}",
                        "", engine=engine, strength=strength)

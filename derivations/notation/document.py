@@ -246,7 +246,12 @@ class DocumentResult:
 
 def check_step(spec: StepSpec, scope) -> StepResult:
     start = time.perf_counter()
-    verdict = check_claim(spec.node, scope)
+    try:
+        verdict = check_claim(spec.node, scope)
+    except Exception as err:  # noqa: BLE001 - an engine failure is "not decided", never a crash
+        from .check import Verdict
+        verdict = Verdict(UNPROVED, f"the engine failed: {type(err).__name__}: {err}"[:300], "",
+                          strength=scope.strength)
     status, detail = verdict.status, verdict.detail
     if spec.assume:
         if status == UNPROVED:

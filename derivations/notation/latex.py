@@ -8,8 +8,9 @@ variables accordingly), ``\sigma^2`` for s2, ``\succeq`` / ``\succ``.
 
 Names: a Greek name is its letter (``eps`` is ``\varepsilon``); ``base_sub`` is
 ``base_{sub}``; a base ending in ``hat`` gets a hat (``what_D`` is ``\hat{w}_{D}``);
-one ending in ``star`` a star (``Lstar`` is ``L^{\star}``); other multi-letter names are
-upright (``\mathrm{Xty}``).
+one ending in ``star`` a star (``Lstar`` is ``L^{\star}``), one ending in ``prime`` a prime
+(``xprime_q`` is ``x'_{q}``); other multi-letter names are upright (``\mathrm{Xty}``, set
+off by thin spaces in products).
 
 >>> from derivations.notation.scope import Scope
 >>> from derivations.notation.parse import parse_claim
@@ -27,7 +28,7 @@ from sympy.printing.latex import LatexPrinter
 
 from ..symbols import LATEX_NAMES
 from .text import ADD, MUL, NEG, POSTFIX, level
-from .tree import AddNode, BuiltinNode, NameNode, NegNode, NumberNode
+from .tree import AddNode, BuiltinNode, InverseNode, NameNode, NegNode, NumberNode
 
 GREEK = {g: "\\" + g for g in (
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
@@ -48,6 +49,8 @@ def _base_tex(base: str) -> str:
         return r"\hat{" + _base_tex(base[:-3]) + "}"
     if base.endswith("star") and len(base) > 4:
         return _base_tex(base[:-4]) + r"^{\star}"
+    if base.endswith("prime") and len(base) > 5:
+        return _base_tex(base[:-5]) + "'"
     m = re.match(r"^([A-Za-z]+)([0-9]+)$", base)
     if m:
         return f"{_base_tex(m[1])}_{{{m[2]}}}"
@@ -82,7 +85,7 @@ class NotationLatexPrinter(LatexPrinter):
     printmethod = "_onestep_notation_latex"
 
     def __init__(self, settings=None):
-        base = {"fold_short_frac": False, "mul_symbol": None, "mat_delim": "(",
+        base = {"fold_short_frac": False, "mul_symbol": None, "mat_delim": "",
                 "mat_str": "pmatrix"}
         base.update(settings or {})
         super().__init__(base)
@@ -122,12 +125,17 @@ class NotationLatexPrinter(LatexPrinter):
         return "-" + self.paren(node.arg, NEG)
 
     def _print_MulNode(self, node):
-        out = self.paren(node.args[0], MUL)
+        out = prev = self.paren(node.args[0], MUL)
         for a in node.args[1:]:
             s = self.paren(a, MUL + 1)
-            joiner = r" \cdot " if (s[:1].isdigit() or s.startswith("-")
-                                    or isinstance(a, NumberNode)) else " "
+            if s[:1].isdigit() or s.startswith("-") or isinstance(a, NumberNode):
+                joiner = r" \cdot "
+            elif s.startswith(r"\mathrm") or prev.startswith(r"\mathrm"):
+                joiner = r" \, "                   # Xty w: keep an upright name apart
+            else:
+                joiner = " "
             out += joiner + s
+            prev = s
         return out
 
     def _print_DivNode(self, node):
@@ -142,6 +150,8 @@ class NotationLatexPrinter(LatexPrinter):
         return s + "^{" + str(node.exp) + "}"
 
     def _print_TransposeNode(self, node):
+        if isinstance(node.arg, InverseNode) and isinstance(node.arg.arg, NameNode):
+            return self._print(node.arg.arg) + r"^{-\top}"
         s = self.paren(node.arg, POSTFIX)
         if "^" in s and not s.endswith(r"\right)"):
             s = "{" + s + "}"
@@ -207,6 +217,8 @@ class NotationLatexPrinter(LatexPrinter):
         return s + r"^\top"
 
     def _print_Inverse(self, expr):
+        if isinstance(expr.arg, sp.Transpose) and isinstance(expr.arg.arg, sp.MatrixSymbol):
+            return self._print(expr.arg.arg) + r"^{-\top}"
         s = self._print(expr.arg)
         if not isinstance(expr.arg, sp.MatrixSymbol):
             s = r"\left(" + s + r"\right)"

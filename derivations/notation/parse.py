@@ -12,8 +12,9 @@ A hand-written tokenizer and recursive-descent parser accept only
 
 Everything else is refused with one line naming the field and the position. Limits keep
 hostile input cheap: text length, nesting depth, exponent, number length, and (checked
-after parsing, :func:`check_size`) the number of terms the claim expands to, the random
-factors per term inside E[...] and the context averages per term.
+after parsing, :func:`check_size`) the number of terms the claim expands to, the factors of
+each random variable (and of all of them) per term inside E[...], and the context averages
+per term.
 
 >>> from derivations.notation.scope import Scope
 >>> scope = Scope.build(matrices={"Sigma": "spd"}, vectors={"x": "N(0, Sigma)"})
@@ -62,7 +63,8 @@ MAX_DEPTH = 40             # nesting of parentheses, brackets, unary signs, func
 MAX_EXPONENT = 8
 MAX_DIGITS = 30            # digits of one integer literal
 MAX_TERMS = 20_000         # terms after expanding every sum (definitions included)
-MAX_RANDOM = 10            # random factors in one term inside E[...] (Isserlis pairings)
+MAX_RANDOM = 12            # factors of one random variable in a term inside E[...] (11!! pairings)
+MAX_RANDOM_TOTAL = 16      # random factors of all variables in a term inside E[...]
 MAX_AVERAGES = 5           # context averages in one term (set partitions)
 
 FUNCTIONS = ("inv", "tr", "avg")
@@ -214,8 +216,8 @@ class Parser:
             if op == "*":
                 value = self.build(MulNode, (value, rhs), pos=pos)
             else:
-                self.check_denominator(rhs, pos)
                 value = self.build(DivNode, value, rhs, pos=pos)
+                self.check_denominator(rhs, pos)
         return value
 
     def factor(self):
@@ -304,7 +306,8 @@ class Parser:
             self.fail(f"{show(word)} is reserved and cannot be used as a name", pos)
         node = self.scope.lookup(word)
         if node is None:
-            self.fail(f"unknown name {show(word)} ({self.scope.known_names()})", pos)
+            raise NotationError(f"{self.field}: unknown name {show(word)} at position {pos} "
+                                f"({self.scope.known_names()})")
         if self.scope.is_context(word) and self.avg_depth == 0:
             if not self.context_ok:
                 self.fail(f"{word} is a per-example quantity: use it inside avg(...)", pos)
@@ -368,8 +371,13 @@ def plain_value(node, scope):
 
 # --- size limits --------------------------------------------------------------------------
 
+def _merge(a: dict, b: dict, op) -> dict:
+    return {k: op(a.get(k, 0), b.get(k, 0)) for k in set(a) | set(b)}
+
+
 def _measure(node, scope, memo):
-    """(terms, random factors per term, averages per term) after expanding definitions."""
+    """(terms, {random name: occurrences per term}, averages per term) after expanding
+    definitions; occurrences are upper bounds (a sum takes the larger of its terms)."""
     key = id(node)
     if key in memo:
         return memo[key]
@@ -378,37 +386,46 @@ def _measure(node, scope, memo):
         if body is not None:
             out = _measure(body, scope, memo)
         else:
-            out = (1, 1 if scope.is_random(node.name) else 0, 0)
+            out = (1, {node.name: 1} if scope.is_random(node.name) else {}, 0)
     elif isinstance(node, AddNode):
         parts = [_measure(a, scope, memo) for a in node.args]
-        out = (sum(p[0] for p in parts), max(p[1] for p in parts), max(p[2] for p in parts))
+        counts = {}
+        for p in parts:
+            counts = _merge(counts, p[1], max)
+        out = (sum(p[0] for p in parts), counts, max(p[2] for p in parts))
     elif isinstance(node, MulNode):
         parts = [_measure(a, scope, memo) for a in node.args]
-        terms = 1
+        terms, counts = 1, {}
         for p in parts:
             terms *= p[0]
-        out = (terms, sum(p[1] for p in parts), sum(p[2] for p in parts))
+            counts = _merge(counts, p[1], lambda a, b: a + b)
+        out = (terms, counts, sum(p[2] for p in parts))
     elif isinstance(node, PowNode):
         t, r, a = _measure(node.base, scope, memo)
-        out = (t ** node.exp, r * node.exp, a * node.exp)
+        out = (t ** node.exp, {k: v * node.exp for k, v in r.items()}, a * node.exp)
     elif isinstance(node, DivNode):
         out = _measure(node.num, scope, memo)
     elif isinstance(node, InverseNode):
         t, _, _ = _measure(node.arg, scope, memo)
-        out = (t, 0, 0)
+        out = (t, {}, 0)
     elif isinstance(node, ExpectNode):
         t, r, a = _measure(node.arg, scope, memo)
-        if r > MAX_RANDOM:
-            raise NotationError(f"a term inside E[...] multiplies {r} random factors "
-                                f"(at most {MAX_RANDOM})")
-        out = (t, 0, 0)
+        worst = max(r.values(), default=0)
+        if worst > MAX_RANDOM:
+            name = max(r, key=r.get)
+            raise NotationError(f"a term inside E[...] has {worst} factors of the random "
+                                f"{name} (at most {MAX_RANDOM})")
+        if sum(r.values()) > MAX_RANDOM_TOTAL:
+            raise NotationError(f"a term inside E[...] multiplies {sum(r.values())} random factors "
+                                f"(at most {MAX_RANDOM_TOTAL})")
+        out = (t, {}, 0)
     elif isinstance(node, AvgNode):
         t, r, a = _measure(node.arg, scope, memo)
         out = (t, r, a + 1)
     elif node.children:
         out = _measure(node.children[0], scope, memo)
     else:
-        out = (1, 0, 0)
+        out = (1, {}, 0)
     if out[0] > MAX_TERMS:
         raise NotationError(f"expands to more than {MAX_TERMS} terms")
     if out[2] > MAX_AVERAGES:
@@ -478,4 +495,4 @@ def parse_law(text, scope, field: str):
 
 __all__ = ["parse_claim", "parse_expression", "parse_law", "plain_value", "check_size",
            "tokens", "show", "RESERVED", "MAX_LENGTH", "MAX_DEPTH", "MAX_EXPONENT",
-           "MAX_TERMS", "MAX_RANDOM", "MAX_AVERAGES", "NotationError"]
+           "MAX_TERMS", "MAX_RANDOM", "MAX_RANDOM_TOTAL", "MAX_AVERAGES", "NotationError"]
