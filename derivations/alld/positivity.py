@@ -142,8 +142,8 @@ def certify_order(c, pd: set):
     outer product u u^T, times nonnegative scalars: even powers, traces of PD products,
     traces of a congruence (times a PD atom), quadratic forms v^T L P L^T v); "pd" in
     addition: one term is strictly positive definite (a palindrome of PD atoms or the
-    identity, a positive coefficient, positive traces). The coefficient signs come from SymPy's assumptions (n, d >= 1, s2 >= 0).
-    None means "cannot certify", never "false".
+    identity, a positive coefficient, positive traces). The coefficient signs come from
+    SymPy's assumptions (n, d >= 1, s2 >= 0). None means "cannot certify", never "false".
     """
     if c.order not in (0, 2):
         return None

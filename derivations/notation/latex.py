@@ -79,6 +79,12 @@ def name_tex(name: str, index: str = "i") -> str:
 LATEX_NAMES_BY_NAME = {sym.name: tex for sym, tex in LATEX_NAMES.items()}
 
 
+def _has_superscript(tex: str) -> bool:
+    r"""A printed base that already carries a superscript (x^\top, x', L^\star) needs braces
+    before another one (LaTeX refuses a double superscript)."""
+    return "^" in tex or "'" in tex
+
+
 class NotationLatexPrinter(LatexPrinter):
     """LaTeX for expression trees and SymPy leaves (see the module doc)."""
 
@@ -145,7 +151,7 @@ class NotationLatexPrinter(LatexPrinter):
         if isinstance(node.base, BuiltinNode) and node.base.name == "s2":
             return rf"\sigma^{{{2 * node.exp}}}"
         s = self.paren(node.base, POSTFIX)
-        if "^" in s and not s.endswith(r"\right)"):
+        if _has_superscript(s) and not s.endswith(r"\right)"):
             s = "{" + s + "}"
         return s + "^{" + str(node.exp) + "}"
 
@@ -153,14 +159,14 @@ class NotationLatexPrinter(LatexPrinter):
         if isinstance(node.arg, InverseNode) and isinstance(node.arg.arg, NameNode):
             return self._print(node.arg.arg) + r"^{-\top}"
         s = self.paren(node.arg, POSTFIX)
-        if "^" in s and not s.endswith(r"\right)"):
+        if _has_superscript(s) and not s.endswith(r"\right)"):
             s = "{" + s + "}"
         return s + r"^\top"
 
     def _print_InverseNode(self, node):
         arg = node.arg
         s = self._print(arg)
-        if not isinstance(arg, (NameNode, BuiltinNode, NumberNode)) or "^" in s:
+        if not isinstance(arg, (NameNode, BuiltinNode, NumberNode)) or _has_superscript(s):
             s = r"\left(" + s + r"\right)"
         return s + "^{-1}"
 
@@ -212,7 +218,7 @@ class NotationLatexPrinter(LatexPrinter):
         s = self._print(expr.arg)
         if not isinstance(expr.arg, sp.MatrixSymbol):
             s = r"\left(" + s + r"\right)"
-        elif "^" in s:
+        elif _has_superscript(s):
             s = "{" + s + "}"
         return s + r"^\top"
 
@@ -222,7 +228,7 @@ class NotationLatexPrinter(LatexPrinter):
         s = self._print(expr.arg)
         if not isinstance(expr.arg, sp.MatrixSymbol):
             s = r"\left(" + s + r"\right)"
-        elif "^" in s:
+        elif _has_superscript(s):
             s = "{" + s + "}"
         return s + "^{-1}"
 

@@ -93,3 +93,23 @@ def test_every_shipped_claim_round_trips_through_the_text_printer(filename):
     doc = load_document(tomllib.loads(proof_text(filename)))
     for step in doc.steps:
         assert parse_claim(text(step.node), doc.scope) == step.node
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("filename", FILES + ("example_wishart.toml",))
+def test_shipped_reports_build_without_warnings(filename, tmp_path):
+    """Every page of the shipped derivations compiles with no error, warning or bad box."""
+    import shutil
+    import subprocess
+
+    from verify.steps_report import log_warnings, write_report
+
+    if not shutil.which("latexmk"):
+        pytest.skip("latexmk is not installed")
+    result = checked(filename)
+    stem = filename.removesuffix(".toml")
+    write_report(result, tmp_path, stem, build=False)
+    subprocess.run(["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "report.tex"],
+                   cwd=tmp_path, capture_output=True, timeout=300)
+    assert (tmp_path / "report.pdf").exists()
+    assert log_warnings((tmp_path / "report.log").read_text(encoding="latin-1")) == []

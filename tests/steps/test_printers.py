@@ -87,3 +87,12 @@ def test_long_claims_are_broken_between_terms():
     assert all(line.count("&") == 1 for line in lines)
     assert all(visible_width(line) <= LINE_WIDTH + 20 for line in lines)
     assert lines[0].startswith(r"\mathbb{E}") and "&=" in lines[0]
+
+
+def test_a_second_superscript_gets_braces():
+    """x' and L^star already carry a superscript: ^T, ^k, ^{-1} must not double it."""
+    from derivations.notation.scope import Scope
+
+    s = Scope.build(vectors={"xprime_q": "N(0, I)"}, matrices={"Lstar": "general"})
+    assert latex(parse_expression("xprime_q^T * Lstar^T * Lstar^2 * inv(Lstar)", s)) == \
+        r"{x'_{q}}^\top {L^{\star}}^\top {L^{\star}}^{2} \left(L^{\star}\right)^{-1}"
