@@ -51,6 +51,7 @@ class TaskSpec:
     numeric_noise: object = None      # default: the task's noise, else DEFAULT_NUMERIC_NOISE
     alld: str | None = None           # kind for derivations.alld.prove
     gd_family: tuple | None = None    # dimensions for the Theorem 1 GD-family derivation
+    steps: str | None = None          # a derivation file checked step by step (verify.steps_suite)
     control: dict = field(default_factory=dict)   # the false claim of a control
     user: bool = False                # from a task file
 
@@ -77,8 +78,12 @@ class TaskSpec:
     def describe(self) -> dict:
         """Plain-data description for the JSON results."""
         if self.task is None:
-            return {"alld": self.alld, "gd_family_dimensions": list(self.gd_family or []),
-                    "role": self.role, "description": self.description}
+            out = {"alld": self.alld, "gd_family_dimensions": list(self.gd_family or []),
+                   "role": self.role, "description": self.description}
+            if self.steps:
+                out["steps"] = self.steps
+                out["control"] = {k: str(v) for k, v in self.control.items()}
+            return out
         t = self.task
         out = {"d": t.d, "n": str(t.n), "noise": str(t.noise),
                "covariance": [[str(x) for x in row] for row in t.Sigma.tolist()],

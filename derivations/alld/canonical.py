@@ -111,46 +111,63 @@ class Canonical:
         return str(self.to_sympy())
 
     # --- exact evaluation at explicit matrices ------------------------------------
-    def evaluate(self, env: dict, dim: int):
+    def evaluate(self, env: dict, dim: int, subs: dict | None = None):
         """The value at dimension ``dim`` with atoms/vectors replaced by explicit matrices.
 
-        ``env`` maps names to exact SymPy matrices (d x d, or d x 1 for vectors).
-        Returns a scalar or an explicit Matrix (orders 0, 1, 2 only).
+        ``env`` maps names to exact SymPy matrices (d x d, or d x 1 for vectors);
+        ``subs`` maps further symbols of the coefficients (n, s2, scalar constants) to
+        values. Returns a scalar or an explicit Matrix (orders 0, 1, 2 only).
         """
         if self.order > 2:
             raise ValueError("explicit evaluation supports scalars, vectors and matrices")
+        values = {d: dim, **(subs or {})}
+        total = sp.zeros(*value_shape(self.order, dim))
         cache: dict = {}
-
-        def elem(e):
-            if e not in cache:
-                m = sp.Matrix(env[e[0]])
-                if e[1]:
-                    m = m.inv()
-                cache[e] = m.T if e[2] else m
-            return cache[e]
-
-        def chain(seq):
-            m = sp.eye(dim)
-            for e in seq:
-                m = m * elem(e)
-            return m
-
-        def end_vec(end):
-            return sp.Matrix(env[end[1]])
-
-        shape = {0: (1, 1), 1: (dim, 1), 2: (dim, dim)}[self.order]
-        total = sp.zeros(*shape)
         for (chains, closed), c in self.coeffs.items():
-            value = c.subs(d, dim)
-            for item in closed:
-                if item[0] == "tr":
-                    value *= chain(item[1]).trace()
-                else:
-                    _, a, seq, b = item
-                    value *= (end_vec(a).T * chain(seq) * end_vec(b))[0, 0]
-            total += value * _open_explicit(chains, self.order, chain, end_vec, dim)
+            total += sp.sympify(c).xreplace(values) * key_value(chains, closed, self.order, env,
+                                                                 dim, cache)
         total = total.applyfunc(lambda v: sp.cancel(sp.together(v)))
         return total[0, 0] if self.order == 0 else total
+
+
+def value_shape(order: int, dim: int) -> tuple:
+    """The explicit shape of an order-0/1/2 value: 1 x 1, dim x 1 or dim x dim."""
+    return {0: (1, 1), 1: (dim, 1), 2: (dim, dim)}[order]
+
+
+def key_value(chains, closed, order: int, env: dict, dim: int, cache: dict | None = None):
+    """The explicit value (a Matrix of :func:`value_shape`) of one canonical key.
+
+    Chains, traces and scalar chains are multiplied out with the matrices and vectors
+    of ``env``; ``cache`` memoises the (inverted, transposed) atoms between calls.
+    """
+    cache = {} if cache is None else cache
+
+    def elem(e):
+        if e not in cache:
+            m = sp.Matrix(env[e[0]])
+            if e[1]:
+                m = m.inv()
+            cache[e] = m.T if e[2] else m
+        return cache[e]
+
+    def chain(seq):
+        m = sp.eye(dim)
+        for e in seq:
+            m = m * elem(e)
+        return m
+
+    def end_vec(end):
+        return sp.Matrix(env[end[1]])
+
+    value = sp.Integer(1)
+    for item in closed:
+        if item[0] == "tr":
+            value *= chain(item[1]).trace()
+        else:
+            _, a, seq, b = item
+            value *= (end_vec(a).T * chain(seq) * end_vec(b))[0, 0]
+    return value * _open_explicit(chains, order, chain, end_vec, dim)
 
 
 def _open_explicit(chains, order, chain, end_vec, dim):
@@ -186,7 +203,8 @@ def _closed_sympy(item):
         return sp.Trace(_product(item[1]))
     _, a, seq, b = item
     u, v = sp.MatrixSymbol(a[1], d, 1), sp.MatrixSymbol(b[1], d, 1)
-    return sp.MatMul(u.T, *([_matsym(e) for e in seq]), v)[0, 0]
+    # the scalar u^T M v as the trace of a 1 x 1 product (indexing it would expand a Sum)
+    return sp.Trace(sp.MatMul(u.T, *([_matsym(e) for e in seq]), v))
 
 
 def _open_sympy(chains, order):
@@ -236,7 +254,9 @@ def decide(lhs: Canonical, rhs: Canonical, dims=(2, 3), definitions=None, seeds=
     """Decide lhs = rhs for all d: (True, "") | (False, reason) | (None, reason).
 
     True: the canonical forms coincide (a proof for every d and every matrix).
-    False: some exact instance differs (a counterexample, named in the reason).
+    False: some exact instance differs (a counterexample, named in the reason): first the
+    deterministic search of :mod:`.search` (d = 1, 2, 3, simplest small-integer matrices;
+    symmetric atoms positive definite), then random exact matrices at ``dims``.
     None: the forms differ but every sampled instance agrees (the engine cannot close it).
     ``definitions`` (see :func:`random_env`) fixes abbreviations; ``extra`` adds atoms
     they need, as ("mat", name, symmetric) tuples.
@@ -252,6 +272,9 @@ def decide(lhs: Canonical, rhs: Canonical, dims=(2, 3), definitions=None, seeds=
     names = diff.atoms() | set(extra)
     if definitions:
         names = {a for a in names if a[1] not in definitions}
+    simple = _simple_counterexample(lhs, rhs, names, definitions)
+    if simple is not None:
+        return False, f"counterexample at {simple.describe()}"
     for dim in dims:
         for seed in seeds:
             env = random_env(names, dim, seed, definitions)
@@ -262,6 +285,21 @@ def decide(lhs: Canonical, rhs: Canonical, dims=(2, 3), definitions=None, seeds=
                                f"lhs - rhs = {_short(value)}")
     return None, (f"canonical forms differ in {len(diff)} terms but agree at sampled d = "
                   f"{', '.join(map(str, dims))}: not closed symbolically")
+
+
+def _simple_counterexample(lhs, rhs, names, definitions):
+    """The deterministic small-integer search (symmetric atoms taken positive definite)."""
+    from .search import Atoms, find_counterexample
+
+    atoms = Atoms(matrices={a[1]: ("spd" if a[2] else "general") for a in names if a[0] == "mat"},
+                  vectors=[a[1] for a in names if a[0] == "vec"],
+                  definitions={k: (lambda env, dim, subs, f=f: f(env, dim))
+                               for k, f in (definitions or {}).items()})
+    atoms.inverted = set(atoms.matrices) | set(atoms.definitions)
+    try:
+        return find_counterexample(lhs, rhs, atoms, limit=12)
+    except (KeyError, ValueError, ZeroDivisionError):
+        return None
 
 
 def _short(value, limit=200):

@@ -278,6 +278,19 @@ def average(summand: Tensor, n=N) -> Tensor:
     return Tensor(out, summand.free)
 
 
+def inner(a: Tensor, b: Tensor) -> Tensor:
+    """The full contraction sum_{i1..ik} a[i1..ik] b[i1..ik] of two tensors of equal order.
+
+    Used for the convex lift <T, F> with 3-index T = u (x) M and features F.
+    """
+    if len(a.free) != len(b.free):
+        raise ValueError(f"inner product of tensors of orders {len(a.free)} and {len(b.free)}")
+    b = b.renamed()._with_free(a.free)
+    terms = [Term(s.coef * t.coef, s.factors + t.factors, s.slots + t.slots)
+             for s in a.terms for t in b.terms]
+    return Tensor(terms, ())
+
+
 def trace(t: Tensor) -> Tensor:
     """tr of a matrix-valued tensor: identify its two free indices."""
     if len(t.free) != 2:

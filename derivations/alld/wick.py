@@ -70,6 +70,12 @@ def expect(t: Tensor, covariances: dict, n=N) -> Tensor:
     symmetric=True)``, ``identity()``, ``inverse("Sigma", True)``) or a SymPy scalar
     (the variance) for scalar Gaussians. Per-example Gaussians are iid across examples.
     """
+    # every random name needs a law before any moment is taken (an odd count of an
+    # unknown variable must not be read as a vanishing centred-Gaussian moment)
+    missing = {f.label[0] for term in t.terms for f in term.factors
+               if f.kind == "gauss" and f.label[0] not in covariances}
+    if missing:
+        raise KeyError(f"no covariance given for Gaussian {sorted(missing)[0]!r}")
     out = []
     for term in t.terms:
         slots = list(dict.fromkeys(term.slots))

@@ -1,0 +1,145 @@
+"""The plain-text printer: expression trees (and SymPy results) in the input syntax.
+
+One ``_print_<Node>`` method per node class, as in SymPy's printers; SymPy objects (the
+engine's canonical forms, exact coefficients) fall back to SymPy's ``StrPrinter`` with
+the input syntax's spelling: ``X^T``, ``inv(X)``, ``tr(X)``, ``^`` for powers, ``I``.
+Parentheses are inserted by precedence only, so the output parses back to an equal tree.
+
+>>> from derivations.notation.scope import Scope
+>>> from derivations.notation.parse import parse_claim
+>>> s = Scope.build(matrices={"A": "general"}, vectors={"x": "N(0, I)"})
+>>> text(parse_claim("E[x*x^T*A*(x*x^T)] = A + A^T + tr(A)*I", s))
+'E[x * x^T * A * x * x^T] = A + A^T + tr(A) * I'
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.str import StrPrinter
+
+from .tree import NegNode
+
+#: binding strength (higher binds tighter)
+ADD, MUL, NEG, POSTFIX, ATOM = 10, 20, 25, 30, 40
+
+
+def level(node) -> int:
+    """The precedence of a node (for deciding parentheses)."""
+    name = type(node).__name__
+    return {"AddNode": ADD, "MulNode": MUL, "DivNode": MUL, "NegNode": NEG, "PowNode": POSTFIX,
+            "TransposeNode": POSTFIX, "RelationNode": 0}.get(name, ATOM)
+
+
+class TextPrinter(StrPrinter):
+    """Input-syntax text for expression trees and SymPy leaves."""
+
+    printmethod = "_onestep_text"
+
+    def paren(self, node, minimum: int) -> str:
+        s = self._print(node)
+        return f"({s})" if level(node) < minimum else s
+
+    # --- tree nodes ------------------------------------------------------------------------
+    def _print_NumberNode(self, node):
+        return str(node.value)
+
+    def _print_BuiltinNode(self, node):
+        return node.name
+
+    def _print_ZeroNode(self, node):
+        return "0"
+
+    def _print_IdentityNode(self, node):
+        return "I"
+
+    def _print_NameNode(self, node):
+        return node.name
+
+    def _print_AddNode(self, node):
+        out = self.paren(node.args[0], ADD)
+        for a in node.args[1:]:
+            if isinstance(a, NegNode):
+                out += " - " + self.paren(a.arg, MUL)
+            else:
+                out += " + " + self.paren(a, ADD + 1)
+        return out
+
+    def _print_NegNode(self, node):
+        return "-" + self.paren(node.arg, NEG)
+
+    def _print_MulNode(self, node):
+        parts = [self.paren(node.args[0], MUL)]
+        parts += [self.paren(a, MUL + 1) for a in node.args[1:]]
+        return " * ".join(parts)
+
+    def _print_DivNode(self, node):
+        return self.paren(node.num, MUL) + " / " + self.paren(node.den, MUL + 1)
+
+    def _print_PowNode(self, node):
+        return self.paren(node.base, POSTFIX) + f"^{node.exp}"
+
+    def _print_TransposeNode(self, node):
+        return self.paren(node.arg, POSTFIX) + "^T"
+
+    def _print_InverseNode(self, node):
+        return f"inv({self._print(node.arg)})"
+
+    def _print_TraceNode(self, node):
+        return f"tr({self._print(node.arg)})"
+
+    def _print_ExpectNode(self, node):
+        return f"E[{self._print(node.arg)}]"
+
+    def _print_AvgNode(self, node):
+        return f"avg({self._print(node.arg)})"
+
+    def _print_RelationNode(self, node):
+        return f"{self._print(node.lhs)} {node.rel} {self._print(node.rhs)}"
+
+    # --- SymPy leaves in the input syntax ----------------------------------------------------
+    def _print_Pow(self, expr, rational=False):
+        base, exp = expr.as_base_exp()
+        if exp.is_Integer and exp > 0 and not isinstance(base, sp.MatrixExpr):
+            b = self._print(base)
+            if not (base.is_Symbol or (base.is_Integer and base >= 0)):
+                b = f"({b})"
+            return f"{b}^{exp}"
+        return super()._print_Pow(expr, rational)
+
+    def _print_MatPow(self, expr):
+        return f"({self._print(expr.base)})^{self._print(expr.exp)}"
+
+    def _print_Transpose(self, expr):
+        arg = expr.arg
+        s = self._print(arg)
+        return (s if isinstance(arg, sp.MatrixSymbol) else f"({s})") + "^T"
+
+    def _print_Inverse(self, expr):
+        return f"inv({self._print(expr.arg)})"
+
+    def _print_Trace(self, expr):
+        if expr.arg.shape == (1, 1):
+            return f"({self._print(expr.arg)})"  # u^T M v: the trace of a 1 x 1 product
+        return f"tr({self._print(expr.arg)})"
+
+    def _print_Identity(self, expr):
+        return "I"
+
+    def _print_ZeroMatrix(self, expr):
+        return "0 * I"
+
+    def _print_MatMul(self, expr):
+        return " * ".join(self.parenthesize(a, sp.printing.precedence.PRECEDENCE["Mul"])
+                          for a in expr.args)
+
+    def _print_MatrixElement(self, expr):
+        # a 1 x 1 product u^T M v, read as the scalar it is
+        return self._print(expr.parent)
+
+
+def text(node) -> str:
+    """Input-syntax text of a tree or a SymPy object."""
+    return TextPrinter().doprint(node)
+
+
+__all__ = ["TextPrinter", "text", "level"]

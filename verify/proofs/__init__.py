@@ -1,0 +1,1 @@
+"""Derivation files shipped with onestep (TOML), checked by ``python -m verify.steps``."""
