@@ -30,7 +30,10 @@ import sympy as sp
 
 from .exact import as_exact, as_exact_matrix, exact_equal
 
-PROVED, REFUTED, UNPROVED = "proved", "refuted", "unproved"
+PROVED, REFUTED, UNPROVED, ASSUMED = "proved", "refuted", "unproved", "assumed"
+#: assumed: a step resting on a rule the engine lacks (e.g. a conditional expectation); it is
+#: shown with what it rests on, counted separately, and never reported as proved
+STATUSES = (PROVED, REFUTED, UNPROVED, ASSUMED)
 
 #: relation names and their LaTeX
 RELATIONS = {"=": "=", "<=": r"\le", ">=": r"\ge", "succ": r"\succ", "succeq": r"\succeq",
@@ -61,8 +64,8 @@ class Step:
     data: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
-        if self.status not in (PROVED, REFUTED, UNPROVED):
-            raise ValueError(f"status must be proved, refuted or unproved, got {self.status!r}")
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {self.status!r}")
         if self.relation not in RELATIONS:
             raise ValueError(f"unknown relation {self.relation!r}; use one of {list(RELATIONS)}")
 
@@ -97,12 +100,20 @@ class Step:
         return cls(key, title, statement, lhs, relation, rhs, justification, method, status,
                    detail, data or {})
 
+    @classmethod
+    def assumed(cls, key, title, statement, rests_on: str, lhs=None, relation="=", rhs=None, data=None) -> Step:
+        """A step taken as given: ``rests_on`` names the rule or result it rests on."""
+        if not rests_on:
+            raise ValueError("an assumed step must say what it rests on")
+        return cls(key, title, statement, lhs, relation, rhs, rests_on, "assumed, not checked", ASSUMED,
+                   f"assumed: {rests_on}", data or {})
+
     def with_status(self, status: str, detail: str = "") -> Step:
         return Step(self.key, self.title, self.statement, self.lhs, self.relation, self.rhs,
                     self.justification, self.method, status, detail or self.detail, self.data)
 
     def __str__(self):
-        mark = {PROVED: "ok", REFUTED: "FAIL", UNPROVED: "??"}[self.status]
+        mark = {PROVED: "ok", REFUTED: "FAIL", UNPROVED: "??", ASSUMED: "assumed"}[self.status]
         text = f"[{mark}] {self.title}: {self.statement}"
         if self.detail and self.status != PROVED:
             text += f"\n       reason: {self.detail}"
@@ -132,8 +143,9 @@ def _difference_text(lhs, rhs, limit=300) -> str:
 class Derivation:
     """An ordered list of checked steps with a conclusion.
 
-    ``holds`` is True only when every step is proved; ``first_failure`` names the step
-    that breaks the argument.
+    ``holds`` is True when no step is refuted or unproved (assumed steps allowed: the argument
+    holds *given* them, and :attr:`assumed` lists them); ``fully_proved`` when every step is
+    proved; ``first_failure`` names the step that breaks the argument.
     """
 
     title: str
@@ -150,11 +162,19 @@ class Derivation:
 
     @property
     def holds(self) -> bool:
+        return bool(self.steps) and all(s.status in (PROVED, ASSUMED) for s in self.steps)
+
+    @property
+    def fully_proved(self) -> bool:
         return bool(self.steps) and all(s.proved for s in self.steps)
 
     @property
+    def assumed(self) -> list:
+        return [s for s in self.steps if s.status == ASSUMED]
+
+    @property
     def first_failure(self) -> Step | None:
-        return next((s for s in self.steps if not s.proved), None)
+        return next((s for s in self.steps if s.status in (REFUTED, UNPROVED)), None)
 
     def __getitem__(self, key):
         if isinstance(key, int):
@@ -171,5 +191,7 @@ class Derivation:
         return len(self.steps)
 
     def __str__(self):
-        head = f"{self.title}: {'holds' if self.holds else 'does NOT hold'}"
+        verdict = "does NOT hold" if not self.holds else (
+            f"holds, assuming {len(self.assumed)} step(s)" if self.assumed else "holds")
+        head = f"{self.title}: {verdict}"
         return "\n".join([head] + [f"  {i + 1}. {s}" for i, s in enumerate(self.steps)])

@@ -231,6 +231,9 @@ def _symbolic_gd_family(spec: TaskSpec):
 
 def exact_side(spec: TaskSpec):
     """(exact object, symbolic JSON, checks): the derivation of one task."""
+    if spec.steps:
+        from .steps_suite import steps_exact_side
+        return steps_exact_side(spec)
     if spec.gd_family:
         return _symbolic_gd_family(spec)
     if spec.alld:

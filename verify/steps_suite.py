@@ -12,8 +12,8 @@ A ``paper-*`` task passes when no step is refuted or unproved; its assumed steps
 in the check and counted in the JSON (``symbolic.assumptions``). The control task replaces
 the step size by the off-by-one n/(n + d + s2) and passes only when a step is refuted.
 
-Integration (the runner): ``if spec.steps: return steps_exact_side(spec)`` in
-``verify.runner.exact_side``, and ``default_suite() + paper_specs()`` in ``verify.suite``.
+The runner dispatches ``spec.steps`` tasks to :func:`steps_exact_side`; ``verify.suite``
+adds :func:`paper_specs` to the default suite.
 
 >>> [s.name for s in paper_specs()]
 ['paper-theorem1', 'paper-theorem2-change-of-variables', 'control-paper-off-by-one-step-size']

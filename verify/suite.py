@@ -85,7 +85,9 @@ def nonlinear_bridge_suite():
 
 
 def default_suite() -> list:
-    return _linear() + _nonlinear() + _controls()
+    from .steps_suite import paper_specs
+
+    return _linear() + _nonlinear() + _controls() + paper_specs()
 
 
 QUICK_NAMES = ("thm1-d1", "thm1-d2", "thm1-all-d", "thm2-d2", "ext-omega-identity-d2",

@@ -229,13 +229,12 @@ class DocumentResult:
                 "steps": [r.as_json() for r in self.steps], "summary": self.summary()}
 
     def to_derivation(self):
-        """A :class:`derivations.proof.Derivation` (assumed steps become unproved ones whose
-        detail says "assumed"; proof.Step has no fourth status yet)."""
+        """A :class:`derivations.proof.Derivation` (assumed steps keep the status "assumed")."""
         from ..proof import Derivation, Step
 
         steps = []
         for r in self.steps:
-            status = r.status if r.status in (PROVED, REFUTED, UNPROVED) else UNPROVED
+            status = r.status
             detail = r.detail if r.status != ASSUMED else f"assumed, not checked: {r.spec.justification}"
             steps.append(Step(r.spec.name, r.spec.name, r.spec.text, None, "=", None,
                               r.spec.justification, r.method or ("assumed" if r.status == ASSUMED else ""),

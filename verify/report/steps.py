@@ -12,7 +12,7 @@ import re
 
 import sympy as sp
 
-from derivations.proof import PROVED, REFUTED, UNPROVED, Derivation
+from derivations.proof import ASSUMED, PROVED, REFUTED, UNPROVED, Derivation
 
 from . import latex as L
 
@@ -169,9 +169,8 @@ def _free_count(*exprs) -> int:
 
 
 def _verdict_phrase(status: str) -> str:
-    return {PROVED: "verified exactly", REFUTED: "the check FAILED", UNPROVED: "not decided"}[
-        status
-    ]
+    return {PROVED: "verified exactly", REFUTED: "the check FAILED", UNPROVED: "not decided",
+            ASSUMED: "assumed, not checked"}[status]
 
 
 def summary_tex(step) -> str:
@@ -282,7 +281,9 @@ def steps_section(result, prefix: str) -> str:
         )
         return "\n".join(out) + "\n"
     title = getattr(cert, "title", "")
-    bad = [(i + 1, s) for i, s in enumerate(steps) if getattr(s, "status", UNPROVED) != PROVED]
+    bad = [(i + 1, s) for i, s in enumerate(steps)
+           if getattr(s, "status", UNPROVED) not in (PROVED, ASSUMED)]
+    assumed = [(i + 1, s) for i, s in enumerate(steps) if getattr(s, "status", None) == ASSUMED]
     if title:
         out.append(r"\noindent " + L.text(title) + r".\par")
     if bad:
@@ -293,6 +294,11 @@ def steps_section(result, prefix: str) -> str:
             + items
             + ". The argument does not go through as stated.}\\par"
         )
+    elif assumed:
+        items = "; ".join(f"step {i} ({L.text(s.title)})" for i, s in assumed)
+        out.append(rf"\noindent {len(steps) - len(assumed)} of {len(steps)} steps below were checked "
+                   rf"and proved; {len(assumed)} are \textbf{{assumed}} (not checked, each with what it "
+                   rf"rests on): {items}.\par")
     else:
         out.append(rf"\noindent All {len(steps)} steps below were checked and proved.\par")
     seen = set()
