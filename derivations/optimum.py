@@ -338,7 +338,8 @@ def _claimed_gamma(task: Task, gamma, eta, form):
     d = task.d
     if (gamma is None) == (eta is None):
         raise ExactInputError("claim: give exactly one of gamma (a d x d matrix) or eta (a scalar)")
-    names = names_of(task.parameters | {pinned.n, pinned.s2}) | {"d": sp.Integer(d)}
+    # n and s2 in a claim mean the task's own values (symbols when the task leaves them symbolic)
+    names = names_of(task.parameters) | {"n": task.n, "s2": task.noise, "d": sp.Integer(d)}
     if gamma is not None:
         if form != "gd":
             raise ExactInputError("claim: form applies to eta; a gamma matrix is compared as given")

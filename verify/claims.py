@@ -7,6 +7,8 @@ against Monte Carlo. Negative controls are deliberately wrong claims.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sympy as sp
 
 from derivations.forms import classify
@@ -41,3 +43,115 @@ def off_by_one_eta(task: Task):
 def preconditioned_claim(task: Task):
     """Control: eta Sigma^{-1} (the Theorem-2 form) claimed for a task whose prior is not Sigma^{-1}."""
     return task.n / (task.n + task.d + 1 + task.noise) * task.Sigma.inv()
+
+
+# --- a user's own claim, stated in a task file ------------------------------------------------
+
+CLAIM_KEYS = ("form", "eta", "gamma", "loss")
+CLAIM_FORMS = ("gd", "preconditioned-gd", "general")
+
+
+@dataclass(frozen=True)
+class UserClaim:
+    """What a task file claims about the optimum: its form, eta (Gamma = eta I for gd, eta
+    Sigma^{-1} for preconditioned-gd), a full Gamma, and/or L*. Values are exact SymPy objects
+    (parsed by the whitelist parser; names n, s2, d)."""
+
+    form: str | None = None
+    eta: sp.Expr | None = None
+    gamma: sp.Matrix | None = None
+    loss: sp.Expr | None = None
+
+    def describe(self) -> str:
+        parts = []
+        if self.gamma is not None:
+            parts.append(f"Gamma* = {self.gamma.tolist()}")
+        elif self.eta is not None:
+            base = "I" if (self.form or "gd") == "gd" else "Sigma^-1"
+            parts.append(f"Gamma* = eta {base} with eta = {self.eta}")
+        elif self.form is not None:
+            parts.append(f"Gamma* is of form {self.form}")
+        if self.loss is not None:
+            parts.append(f"L* = {self.loss}")
+        return "; ".join(parts)
+
+    def as_json(self) -> dict:
+        out = {"form": self.form, "eta": None if self.eta is None else str(self.eta),
+               "gamma": None if self.gamma is None else [[str(x) for x in r] for r in self.gamma.tolist()],
+               "loss": None if self.loss is None else str(self.loss)}
+        return {k: v for k, v in out.items() if v is not None}
+
+
+def parse_user_claim(table, task: Task, where: str) -> UserClaim:
+    """A ``claim = {...}`` table of a task file, validated (ExactInputError / ValueError text)."""
+    from derivations.errors import ExactInputError
+    from derivations.exact import as_exact, as_exact_matrix
+
+    if not isinstance(table, dict) or not table:
+        raise ExactInputError(f"{where}: must be a table with some of {', '.join(CLAIM_KEYS)}")
+    unknown = sorted(set(table) - set(CLAIM_KEYS))
+    if unknown:
+        raise ExactInputError(f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(CLAIM_KEYS)})")
+    # n and s2 mean the task's own values (the symbols when the task leaves them symbolic)
+    names = {"n": task.n, "s2": task.noise, "d": sp.Integer(task.d)}
+    form = table.get("form")
+    if form is not None and form not in CLAIM_FORMS:
+        raise ExactInputError(f"{where}.form: must be one of {', '.join(CLAIM_FORMS)}, got {form!r}")
+    if "eta" in table and "gamma" in table:
+        raise ExactInputError(f"{where}: give eta (with form) or gamma, not both")
+    if "eta" in table and form == "general":
+        raise ExactInputError(f"{where}: eta needs form gd or preconditioned-gd")
+    for key in ("eta", "loss"):
+        if key in table and (isinstance(table[key], bool) or not isinstance(table[key], (int, str))):
+            raise ExactInputError(f"{where}.{key}: must be an integer or exact text such as \"n/(n + 3 + s2)\"")
+    eta = as_exact(table["eta"], f"{where}.eta", names) if "eta" in table else None
+    loss = as_exact(table["loss"], f"{where}.loss", names) if "loss" in table else None
+    gamma = None
+    if "gamma" in table:
+        value = table["gamma"]
+        if not isinstance(value, list) or not all(isinstance(r, list) for r in value) or any(
+                isinstance(x, (bool, float)) or not isinstance(x, (int, str)) for r in value for x in r):
+            raise ExactInputError(f"{where}.gamma: must be a matrix of integers or exact texts")
+        gamma = as_exact_matrix(value, f"{where}.gamma", shape=(task.d, task.d), names=names)
+    if "eta" in table and form is None:
+        form = "gd"
+    return UserClaim(form, eta, gamma, loss)
+
+
+def user_claim_checks(task: Task, gamma_star, loss_star, claim: UserClaim, check_normal_equations=None) -> list:
+    """Exact checks of a user's claim against the derived optimum (pass: proved; fail: refuted).
+
+    ``check_normal_equations(gamma=..., eta=..., form=...)`` (linear tasks: derivations.check_claim)
+    names the violated normal equation when a claimed Gamma is wrong; otherwise Gamma is
+    compared entrywise with the derived Gamma*.
+    """
+    from derivations.exact import exact_equal
+
+    from . import checks as C
+
+    out = []
+    if claim.gamma is not None or claim.eta is not None:
+        if check_normal_equations is not None:
+            verdict = (check_normal_equations(gamma=claim.gamma) if claim.gamma is not None
+                       else check_normal_equations(eta=claim.eta, form=claim.form))
+            ok, reason = verdict.holds, verdict.reason
+        else:
+            claimed = claim.gamma if claim.gamma is not None else claim.eta * (
+                sp.eye(task.d) if claim.form == "gd" else task.Sigma.inv())
+            ok = gamma_star is not None and exact_equal(sp.Matrix(claimed), sp.Matrix(gamma_star))
+            reason = "equals the derived Gamma* exactly" if ok else "differs from the derived Gamma* exactly"
+        out.append(C.exact_check("claim-gamma", ok, f"claimed {claim.describe().split(';')[0]}: "
+                                 + ("HOLDS: " if ok else "REFUTED: ") + reason))
+    elif claim.form is not None:
+        found = classify(sp.Matrix(gamma_star), task.Sigma) if gamma_star is not None else None
+        kinds = set() if found is None else {found.kind} | ({"preconditioned-gd"} if found.also_preconditioned else set())
+        ok = claim.form in kinds
+        what = found.describe() if found is not None else "no exact Gamma* available"
+        out.append(C.exact_check("claim-form", ok, f"claimed form {claim.form}: "
+                                 + ("HOLDS" if ok else "REFUTED") + f" (derived: {what})"))
+    if claim.loss is not None:
+        ok = isinstance(loss_star, sp.Basic) and exact_equal(claim.loss, loss_star)
+        out.append(C.exact_check("claim-loss", ok, f"claimed L* = {claim.loss}: "
+                                 + (f"HOLDS (derived L* = {loss_star})" if ok else
+                                    f"REFUTED (derived L* = {loss_star})")))
+    return out

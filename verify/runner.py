@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import zlib
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import sympy as sp
@@ -14,7 +15,7 @@ from derivations.exact import exact_equal
 from derivations.task import Task
 
 from . import checks as C
-from .claims import off_by_one_eta, preconditioned_claim, published_optimum
+from .claims import off_by_one_eta, preconditioned_claim, published_optimum, user_claim_checks
 from .spec import TaskSpec
 
 
@@ -79,7 +80,11 @@ def _symbolic_linear(spec: TaskSpec):
         f"{len(opt.certificate)} proof steps (reductions, convex lift, quadratic form, symmetry split, "
         "normal equations, realisability, optimal loss, uniqueness) "
         + ("all proved" if opt.holds else f"FAILED at {failure.title}: {failure.detail}")))
-    if spec.role == "claim":
+    if spec.role == "claim" and spec.user:
+        # a task file: its own claim if it makes one, else an exploration (no claim to check)
+        if spec.claim is not None:
+            checks += user_claim_checks(task, opt.gamma, opt.loss, spec.claim, partial(check_claim, task))
+    elif spec.role == "claim":
         form, gamma, loss = published_optimum(task)
         same_gamma, same_loss = exact_equal(gamma, opt.gamma), exact_equal(loss, opt.loss)
         if same_gamma and same_loss:
@@ -241,7 +246,13 @@ def exact_side(spec: TaskSpec):
     if spec.task.is_linear:
         return _symbolic_linear(spec)
     from .nonlinear_bridge import symbolic_nonlinear
-    return symbolic_nonlinear(spec)
+    exact, symbolic, checks = symbolic_nonlinear(spec)
+    if spec.claim is not None:
+        gamma = getattr(exact, "gamma", None)
+        loss = getattr(exact, "loss", None)
+        checks = checks + user_claim_checks(spec.task, gamma, loss if isinstance(loss, sp.Basic) else None,
+                                            spec.claim)
+    return exact, symbolic, checks
 
 
 def can_sample(spec: TaskSpec) -> bool:

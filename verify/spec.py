@@ -54,6 +54,7 @@ class TaskSpec:
     steps: str | None = None          # a derivation file checked step by step (verify.steps_suite)
     control: dict = field(default_factory=dict)   # the false claim of a control
     user: bool = False                # from a task file
+    claim: object = None              # the task file's own claim (verify.claims.UserClaim), if any
 
     @property
     def theorem(self) -> str:
@@ -96,4 +97,6 @@ class TaskSpec:
             out["numeric"] = {"n": n, "noise": str(s2), "samples": self.samples}
         if self.control:
             out["control"] = {k: str(v) for k, v in self.control.items()}
+        if self.user:
+            out["claim"] = self.claim.as_json() if self.claim is not None else None
         return out

@@ -18,11 +18,12 @@ from pathlib import Path
 from derivations.errors import InputError as InputErrorOfDerivations
 from derivations.task import Response, Task, TaskError
 
+from .claims import parse_user_claim
 from .errors import InputError, quote
 from .spec import TaskSpec, report_dir_name
 
 TASK_KEYS = {"name", "d", "n", "noise", "covariance", "prior", "response", "query_in_keys",
-             "residual", "samples"}
+             "residual", "samples", "claim"}
 RESPONSE_KEYS = {"family", "link", "width", "expr"}
 MAX_TASKS = 100
 MAX_SAMPLES = 10**8
@@ -99,9 +100,11 @@ def parse_task(table: dict, index: int) -> TaskSpec:
                     residual=table.get("residual", False), response=resp, name=name)
         # Task parses the link / expression text on construction; nothing is expanded here, so
         # validation stays cheap whatever the degree (the size of the work is checked separately)
+        claim = parse_user_claim(table["claim"], task, "claim") if "claim" in table else None
     except (TaskError, InputErrorOfDerivations) as err:
         raise InputError(f"{label}: {err}") from None
-    spec = TaskSpec(name=name, task=task, user=True, description="user task")
+    spec = TaskSpec(name=name, task=task, user=True, claim=claim,
+                    description="user task: " + (claim.describe() if claim else "exploration (no claim)"))
     if samples is not None:
         spec.samples = samples
     return spec

@@ -86,6 +86,12 @@ def test_exact_text_claims_work_both_ways():
     assert check_claim(Task(d=1, n=4, noise="1/4"), eta=Fraction(16, 25)).holds
 
 
+def test_claim_text_means_the_tasks_own_n_and_s2():
+    """Near miss guard: with n = 4, s2 = 1/4 fixed, "n/(n + 2 + s2)" is the number 16/25."""
+    assert check_claim(Task(d=1, n=4, noise="1/4"), eta="n/(n + 2 + s2)").holds
+    assert not check_claim(Task(d=1, n=4, noise="1/4"), eta="n/(n + 1 + s2)").holds
+
+
 def test_theorem2_claim_in_the_papers_form():
     task = Task(d=2, covariance=[[2, 1], [1, 2]], prior="inverse-covariance")
     v = check_claim(task, eta="n/(n + d + 1 + s2)", form="preconditioned-gd")

@@ -86,6 +86,9 @@ CASES = [
     ("names sharing a report directory", [], VALID.replace('"ok"', '"a b"')
      + VALID.replace('"ok"', '"a-b-7dbde935"'), "share the report directory"),
     ("unknown top-level key", [], "[settings]\nx = 1\n" + VALID, "unknown top-level key"),
+    ("claim with a float eta", [], VALID + "claim = { eta = 0.5 }\n", "claim.eta"),
+    ("claim with an unknown key", [], VALID + "claim = { step = 1 }\n", "claim: unknown key 'step'"),
+    ("claim with hostile text", [], VALID + "claim = { loss = \"__import__('os')\" }\n", "claim.loss"),
     ("samples too small", [], VALID + "samples = 5\n", "samples"),
     ("samples as a float", [], VALID + "samples = 1e8\n", "'samples' must be an integer"),
     # work too large for the machine: refused up front, naming the estimate and the limit
