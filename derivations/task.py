@@ -204,11 +204,12 @@ class Task:
         return free
 
     def describe(self) -> str:
-        """One-line human description, e.g. 'd=2, n symbolic, s2 symbolic, Sigma=I, Omega=I'."""
+        """One-line human description, e.g. 'd = 2, n symbolic, s2 symbolic, Sigma = I, Omega = I'."""
         def mat(m):
             return "I" if m == sp.eye(self.d) else str(m.tolist())
-        parts = [f"d={self.d}", f"n={self.n}", f"noise={self.noise}",
-                 f"Sigma={mat(self.Sigma)}", f"Omega={mat(self.Omega)}"]
+        parts = [f"d = {self.d}", "n symbolic" if self.n_symbolic else f"n = {self.n}",
+                 "s2 symbolic" if self.noise_symbolic else f"s2 = {self.noise}",
+                 f"Sigma = {mat(self.Sigma)}", f"Omega = {mat(self.Omega)}"]
         if self.response.family != "linear":
             parts.append(f"response={self.response.family}")
         parts += [flag for flag in ("query_in_keys", "residual") if getattr(self, flag)]

@@ -144,7 +144,9 @@ def user_claim_checks(task: Task, gamma_star, loss_star, claim: UserClaim, check
                                  + ("HOLDS: " if ok else "REFUTED: ") + reason))
     elif claim.form is not None:
         found = classify(sp.Matrix(gamma_star), task.Sigma) if gamma_star is not None else None
-        kinds = set() if found is None else {found.kind} | ({"preconditioned-gd"} if found.also_preconditioned else set())
+        kinds = set() if found is None else {found.kind}
+        if found is not None and found.also_preconditioned:
+            kinds.add("preconditioned-gd")
         ok = claim.form in kinds
         what = found.describe() if found is not None else "no exact Gamma* available"
         out.append(C.exact_check("claim-form", ok, f"claimed form {claim.form}: "

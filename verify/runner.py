@@ -207,6 +207,8 @@ def _numeric_linear(spec: TaskSpec, opt, seed: int, progress: bool):
         checks.append(C.scalar("loss-at-random", est.mean, est.se, exact_random,
                                "MC loss at random parameters vs expected_loss", df=est.batches - 1))
     numeric = numeric_json(res, n, s2)
+    numeric["exact"] = {"gamma": gamma_exact.tolist(), "eta": float(np.trace(gamma_exact) / d),
+                        "loss": loss_exact}
     return res, numeric, checks
 
 
