@@ -12,14 +12,14 @@ they count as failures), 1 otherwise, 2 for bad input (one line on stderr, nothi
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import threading
 import time
 import tomllib
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, one_line
+from .io import check_output_dir, check_output_file, probe_output
 
 MAX_FILE_BYTES = 2 << 20
 SLOW_STEP_SECONDS = 2.0
@@ -66,39 +66,13 @@ def _show(value) -> str:
 
 
 def check_output_path(value, flag: str, input_path: Path, directory: bool = False) -> Path:
-    """Validate an output path before anything is written (one InputError line otherwise).
-
-    Not empty; not a symlink; a file path is not a directory and its parent is a writable
-    directory; a directory path is a directory or does not exist yet (with a writable parent);
-    never the input file itself.
-    """
+    """Validate an output path before anything is written (one InputError line otherwise), with
+    the project's shared rules (:mod:`verify.io`); the writability probe runs last, in main."""
     if value is None:
         return None
-    if not value.strip():
-        raise InputError(f"{flag}: empty path")
-    if any(ord(ch) < 32 for ch in value):
-        raise InputError(f"{flag}: control character in path {_show(value)}")
-    path = Path(value)
-    if path.is_symlink():
-        raise InputError(f"{flag}: {_show(value)} is a symbolic link (refused)")
-    parent = path.resolve().parent
     if directory:
-        if path.exists() and not path.is_dir():
-            raise InputError(f"{flag}: {_show(value)} exists and is not a directory")
-        if not path.exists() and not (parent.is_dir() and os.access(parent, os.W_OK)):
-            raise InputError(f"{flag}: cannot create {_show(value)} (parent directory missing or not writable)")
-        if path.exists() and not os.access(path, os.W_OK):
-            raise InputError(f"{flag}: directory {_show(value)} is not writable")
-        return path
-    if path.is_dir():
-        raise InputError(f"{flag}: {_show(value)} is a directory")
-    if not parent.is_dir():
-        raise InputError(f"{flag}: directory does not exist: {_show(str(parent))}")
-    if not os.access(parent, os.W_OK):
-        raise InputError(f"{flag}: directory is not writable: {_show(str(parent))}")
-    if path.resolve() == input_path.resolve():
-        raise InputError(f"{flag}: would overwrite the input file {_show(value)}")
-    return path
+        return check_output_dir(value, flag, probe=False)
+    return check_output_file(value, flag, inputs=[input_path], probe=False)
 
 
 def read_derivation(value) -> tuple:
@@ -203,8 +177,11 @@ def main(argv=None) -> int:
             doc = load_document(data, source=path.name)
         except NotationError as err:
             raise InputError(f"{path.name}: {err}") from None
+        for target, flag in ((json_path, "--json"), (report_dir, "--report")):
+            if target is not None:
+                probe_output(target, flag)          # last: bad input never touches the disk
     except InputError as err:
-        print(f"error: {' '.join(str(err).split())}", file=sys.stderr)
+        print(f"error: {one_line(err)}", file=sys.stderr)
         return 2
     start = time.perf_counter()
     result = check_document(doc, progress=_progress())

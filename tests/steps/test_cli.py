@@ -173,14 +173,15 @@ def _bad_cases(tmp_path):
         ([f("digits.toml", GOOD.replace('n = "symbolic"', 'n = "\u0662"'))], "non-ASCII digit '\\u0662'"),
         ([f("ansi.toml", GOOD + '[[step]]\nname = "a\\u001b[31mb"\nclaim = "n = n"\n')], "'a\\x1b[31mb'"),
         ([f("newline.toml", GOOD.replace("A = \"general\"", "\"A\\nB\" = \"general\""))], "'A\\nB' is not a valid name"),  # noqa: E501
-        ([good, "--json", ""], "--json: empty path"),
-        ([good, "--report", ""], "--report: empty path"),
+        ([good, "--json", ""], "--json: the path is empty"),
+        ([good, "--report", ""], "--report: the path is empty"),
         ([good, "--json", tmp_path / "adir"], "is a directory"),
         ([good, "--json", tmp_path / "nodir" / "x.json"], "directory does not exist"),
-        ([good, "--json", good], "would overwrite the input file"),
+        ([good, "--json", good], "is the input file"),
+        ([good, "--json", "/proc/x.json"], "--json: cannot write"),
         ([good, "--json", tmp_path / "link.json"], "is a symbolic link"),
         ([good, "--report", tmp_path / "afile"], "exists and is not a directory"),
-        ([good, "--report", tmp_path / "nodir" / "deeper"], "cannot create"),
+        ([good, "--report", tmp_path / "afile" / "deeper"], "is not a directory"),
         ([good, "--bogus"], "unrecognized arguments: --bogus"),
     ]
 
