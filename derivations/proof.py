@@ -41,14 +41,35 @@ RELATIONS = {"=": "=", "<=": r"\le", ">=": r"\ge", "succ": r"\succ", "succeq": r
 
 
 @dataclass(frozen=True)
+class Relation:
+    """A displayed mathematical statement ``lhs rel rhs``.
+
+    The sides are mathematical objects, never prose: SymPy expressions, matrices, matrix
+    expressions, or statement trees of :mod:`derivations.notation`. :mod:`derivations.printing`
+    renders them to LaTeX and to text. ``rhs`` None displays ``lhs`` alone (a value).
+    """
+
+    lhs: object
+    rel: str = "="
+    rhs: object = None
+
+    def __post_init__(self):
+        if self.rel not in RELATIONS:
+            raise ValueError(f"unknown relation {self.rel!r}; use one of {list(RELATIONS)}")
+
+
+@dataclass(frozen=True)
 class Step:
     """One checked proof step.
 
-    key: short stable identifier ("convex-lift"); title: a few words; statement: the
-    precise claim in words; lhs/relation/rhs: the displayed relation (may be None);
-    justification: why it holds; method: how onestep checked it; status: "proved",
-    "refuted" (the check ran and failed) or "unproved" (could not be decided);
-    detail: the reason on failure (e.g. the violated equation) or extra facts.
+    key: short stable identifier ("convex-lift"); title: a few words; statement: the claim in
+    plain words -- a string, or a tuple mixing strings and mathematical objects (rendered
+    inline); lhs/relation/rhs: the displayed relation (may be None); justification: why it
+    holds; method: how onestep checked it; status: "proved", "refuted" (the check ran and
+    failed), "unproved" (could not be decided) or "assumed"; detail: the reason on failure
+    (e.g. the violated equation) or extra facts; display: every displayed relation of the claim
+    (by default the one given by lhs/relation/rhs); computed: values the check found, shown
+    beside the claim and never in place of it (e.g. Gamma* as a matrix).
     """
 
     key: str
@@ -62,8 +83,15 @@ class Step:
     status: str = UNPROVED
     detail: str = ""
     data: dict = field(default_factory=dict, compare=False, repr=False)
+    display: tuple = ()
+    computed: tuple = ()
 
     def __post_init__(self):
+        if not self.display and (self.lhs is not None or self.rhs is not None):
+            object.__setattr__(self, "display", (Relation(self.lhs, self.relation, self.rhs),))
+        for rel in tuple(self.display) + tuple(self.computed):
+            if not isinstance(rel, Relation):
+                raise ValueError(f"display and computed hold Relation objects, got {type(rel).__name__}")
         if self.status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {self.status!r}")
         if self.relation not in RELATIONS:
@@ -94,11 +122,11 @@ class Step:
 
     @classmethod
     def checked(cls, key, title, statement, ok: bool | None, justification, method,
-                lhs=None, relation="=", rhs=None, detail="", data=None) -> Step:
+                lhs=None, relation="=", rhs=None, detail="", data=None, display=(), computed=()) -> Step:
         """A step whose check was carried out by the caller; ``ok`` None means undecided."""
         status = UNPROVED if ok is None else (PROVED if ok else REFUTED)
         return cls(key, title, statement, lhs, relation, rhs, justification, method, status,
-                   detail, data or {})
+                   detail, data or {}, tuple(display), tuple(computed))
 
     @classmethod
     def assumed(cls, key, title, statement, rests_on: str, lhs=None, relation="=", rhs=None, data=None) -> Step:
@@ -110,14 +138,20 @@ class Step:
 
     def with_status(self, status: str, detail: str = "") -> Step:
         return Step(self.key, self.title, self.statement, self.lhs, self.relation, self.rhs,
-                    self.justification, self.method, status, detail or self.detail, self.data)
+                    self.justification, self.method, status, detail or self.detail, self.data,
+                    self.display, self.computed)
 
     def __str__(self):
+        from .printing import text, text_words
+
         mark = {PROVED: "ok", REFUTED: "FAIL", UNPROVED: "??", ASSUMED: "assumed"}[self.status]
-        text = f"[{mark}] {self.title}: {self.statement}"
+        line = f"[{mark}] {self.title}: {text_words(self.statement)}"
+        shown = "; ".join(text(r) for r in self.display)
+        if shown and len(shown) < 200:
+            line += f"  [{shown}]"
         if self.detail and self.status != PROVED:
-            text += f"\n       reason: {self.detail}"
-        return text
+            line += f"\n       reason: {self.detail}"
+        return line
 
 
 def _exact_side(value, field):

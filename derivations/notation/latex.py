@@ -57,10 +57,28 @@ def _base_tex(base: str) -> str:
     return base if len(base) == 1 else r"\mathrm{" + base + "}"
 
 
+#: the names onestep's own derivations give to coordinates and parameters (the effective
+#: parameters ux1.., uy, A_ij, b_j, r_j; the paper's weights W_K..; generic Gamma entries)
+_PARAMETER_NAMES = [
+    (re.compile(r"^ux(\d+)$"), lambda m: f"u_{{x,{m[1]}}}"),
+    (re.compile(r"^uy$"), lambda m: "u_{y}"),
+    (re.compile(r"^([A-Z])_(\d)(\d)$"), lambda m: f"{m[1]}_{{{m[2]}{m[3]}}}"),
+    (re.compile(r"^gamma_(\d)(\d)$"), lambda m: f"\\Gamma_{{{m[1]}{m[2]}}}"),
+    (re.compile(r"^W_(K|Q|V|KQ|PV)$"), lambda m: f"W^{{{m[1]}}}"),
+    (re.compile(r"^t(\d+)_x(\d+)$"), lambda m: f"x_{{{int(m[1]) + 1},{m[2]}}}"),
+    (re.compile(r"^t(\d+)_y$"), lambda m: f"y_{{{int(m[1]) + 1}}}"),
+    (re.compile(r"^t_q(\d+)$"), lambda m: f"x_{{q,{m[1]}}}"),
+]
+
+
 def name_tex(name: str, index: str = "i") -> str:
     """LaTeX of a declared name; a per-example ``_i`` subscript becomes ``index``."""
     if name in LATEX_NAMES_BY_NAME:
         return LATEX_NAMES_BY_NAME[name]
+    for pattern, fmt in _PARAMETER_NAMES:
+        m = pattern.match(name)
+        if m:
+            return fmt(m)
     base, _, sub = name.partition("_")
     out = _base_tex(base)
     if sub:
@@ -198,6 +216,9 @@ class NotationLatexPrinter(LatexPrinter):
         if re.match(r"^[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)?$", expr.name):
             return name_tex(expr.name)
         return super()._print_Symbol(expr, style)
+
+    def _print_Dummy(self, expr):
+        return self._print_Symbol(expr)
 
     def _print_MatrixSymbol(self, expr):
         return name_tex(expr.name)
