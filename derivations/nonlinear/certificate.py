@@ -44,7 +44,7 @@ from .closed_form import (
     general_moments,
     isotropic_moments,
 )
-from .enclosure import EnclosedMoments, ball_interval, single_index_enclosure
+from .enclosure import EnclosedMoments, decimal_interval, single_index_enclosure
 from .exact_optimum import exact_gd_block
 from .expoly import RHO, chi_moment, reproduces
 from .highprec import UnsupportedLink, arb_value
@@ -266,7 +266,7 @@ def step_decomposition(link, inner: InnerIntegrals) -> Step:
         "relu, abs, sign resolved on each half-line (argument sign constant there, Sturm count); "
         "sin, cos as exponentials",
         "exact: rewritten link minus (P +- Q) expands to 0 on each half-line",
-        lhs=link, rhs=inner.P.as_expr() + sp.sign(S) * inner.Q.as_expr())
+        lhs=link, rhs=inner.P.as_real_expr() + sp.sign(S) * inner.Q.as_real_expr())
 
 
 def step_inner(inner: InnerIntegrals, with_K: bool = False) -> Step:
@@ -538,7 +538,7 @@ def _enclosure_route(task, hyps, link, width, c, digits, why) -> NonlinearOptimu
         "bounds, tails by growth bounds (every term a ball)",
         f"interval arithmetic (python-flint arb), {enc.nodes} outer nodes, {enc.pieces} pieces",
         lhs=sp.Tuple(M2, F2X2, F2), relation="in",
-        rhs=sp.Tuple(*[ball_interval(v) for v in (enc.m2, enc.f2x2, enc.f2)])))
+        rhs=sp.Tuple(*[decimal_interval(v) for v in (enc.m2, enc.f2x2, enc.f2)])))
     proof.add(step_odd_block_structural(task.response.family))
     proof.add(step_context_split(n))
     proof.extend(_lemma_steps(hyps))
@@ -552,7 +552,7 @@ def _enclosure_route(task, hyps, link, width, c, digits, why) -> NonlinearOptimu
         proof.add(Step.checked("eta-enclosed", "Step size enclosed", "eta* lies in the interval",
                                True, "ball arithmetic on the formula above",
                                "interval arithmetic", lhs=sp.Symbol("eta"), relation="in",
-                               rhs=ball_interval(ball)))
+                               rhs=decimal_interval(ball)))
     proof.conclusion = {"form": "gd", "strength": "enclosure", "eta-formula": eta_sym}
     return result
 

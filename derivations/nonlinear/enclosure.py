@@ -541,6 +541,14 @@ def ball_interval(x: arb) -> sp.Interval:
     return sp.Interval(*_endpoints(x))
 
 
+def decimal_interval(x: arb) -> sp.Interval:
+    """An Interval with exact decimal endpoints containing the ball (outward rounded to two
+    digits past the ball's correct ones): short to print, still a rigorous enclosure."""
+    digits = len(correct_decimal(x).replace("-", "").replace(".", "").lstrip("0")) + 2
+    lo, hi = outward_decimals(x, max(digits, 3))
+    return sp.Interval(sp.Rational(lo), sp.Rational(hi))
+
+
 def _round(q: sp.Rational, digits: int, mode: str) -> str:
     """q rounded to ``digits`` significant decimal digits: "down", "up" or "nearest"."""
     from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal
@@ -582,4 +590,4 @@ def correct_decimal(x: arb, max_digits: int = 60) -> str:
 
 
 __all__ = ["single_index_enclosure", "EnclosedMoments", "growth_bounds", "UnsupportedLink",
-           "ball_interval", "outward_decimals", "correct_decimal"]
+           "ball_interval", "decimal_interval", "outward_decimals", "correct_decimal"]

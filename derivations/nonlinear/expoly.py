@@ -141,6 +141,24 @@ class ExpPoly:
     def as_expr(self, var=S):
         return sp.Add(*[c * var**k * sp.exp(a * var) for (a, k), c in self.terms.items()])
 
+    def as_real_expr(self, var=S):
+        """The same function with exp(+-i b s) pairs shown as cos(b s), sin(b s) (for display;
+        c+ e^{ibs} + c- e^{-ibs} = (c+ + c-) cos(bs) + i (c+ - c-) sin(bs))."""
+        out, seen = [], set()
+        for (a, k), c in self.terms.items():
+            if (a, k) in seen:
+                continue
+            if sp.re(a) == 0 and a != 0:
+                b = sp.im(a)
+                mirror = self.terms.get((sp.expand(-a), k), 0)
+                seen |= {(a, k), (sp.expand(-a), k)}
+                cos_c, sin_c = (sp.expand(v.rewrite(sp.cos)) for v in (c + mirror, sp.I * (c - mirror)))
+                out.append(var**k * (cos_c * sp.cos(b * var) + sin_c * sp.sin(b * var)))
+            else:
+                seen.add((a, k))
+                out.append(c * var**k * sp.exp(a * var))
+        return sp.Add(*out)
+
     def polynomial(self, var=S) -> sp.Poly:
         return sp.Poly(sp.Add(*[c * var**k for (_, k), c in self.terms.items()]), var)
 

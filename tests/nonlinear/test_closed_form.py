@@ -138,22 +138,38 @@ def test_closed_form_prior_scale_against_scipy():
         assert abs(float(exact) - want) <= 1e-8 * max(1.0, abs(want))
 
 
+def _mpmath_moments(g, d, dps, odd):
+    """E_r[A^2] and E_r[r^2 J] by nested mpmath Gauss-Legendre quadrature at ``dps`` digits
+    (|t|, r <= 13: the Gaussian tails beyond are below 10^-36)."""
+    with mpmath.workdps(dps):
+        norm = 1 / (2 ** (mpmath.mpf(d) / 2 - 1) * mpmath.gamma(mpmath.mpf(d) / 2))
+        pts = [0, 4, 8, 13] if odd else [-13, -8, -4, 0, 4, 8, 13]
+        scale = 2 if odd else 1
+
+        def inner(rho, f):
+            return scale * mpmath.quad(lambda t: f(t, rho) * mpmath.npdf(t), pts, method="gauss-legendre")
+
+        def outer(h):
+            return mpmath.quad(lambda r: norm * r ** (d - 1) * mpmath.exp(-r * r / 2) * h(r),
+                               [0, 2, 4, 7, 13], method="gauss-legendre")
+        m2 = outer(lambda r: inner(r, lambda t, rho: t * g(rho * t)) ** 2)
+        f2x2 = outer(lambda r: r * r * inner(r, lambda t, rho: g(rho * t) ** 2))
+        return m2, f2x2
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("text", ["relu(s) - relu(-s)/3", "s*cos(s)"])
+@pytest.mark.parametrize("text", ["s*cos(s)", "relu(s) - relu(-s)/3"])
 def test_closed_forms_against_mpmath_30_digits(text):
     d = 3
-    g = {"relu(s) - relu(-s)/3": lambda v: v if v > 0 else v / 3, "sin(s)": mpmath.sin,
+    g = {"relu(s) - relu(-s)/3": lambda v: v if v > 0 else v / 3,
          "s*cos(s)": lambda v: v * mpmath.cos(v)}[text]
     m = isotropic_moments(parse_link(text), d)
-    with mpmath.workdps(35):
-        norm = 1 / (2 ** (mpmath.mpf(d) / 2 - 1) * mpmath.gamma(mpmath.mpf(d) / 2))
-
-        def A(rho):     # |t| <= 16: the Gaussian tail beyond is below 10^-55
-            return mpmath.quad(lambda t: t * g(rho * t) * mpmath.npdf(t), [-16, -8, -4, 0, 4, 8, 16])
-
-        m2 = mpmath.quad(lambda r: norm * r ** (d - 1) * mpmath.exp(-r * r / 2) * A(r) ** 2,
-                         [0, 1, 3, 6, 11, 16])
-        assert abs(m2 - mpmath.mpf(str(sp.N(m.m2, 40)))) < mpmath.mpf(10) ** -29
+    m2, f2x2 = _mpmath_moments(g, d, 34, odd=text == "s*cos(s)")
+    with mpmath.workdps(40):
+        for ref, exact in ((m2, m.m2), (f2x2, m.f2x2)):
+            value = mpmath.mpf(str(sp.N(exact, 40)))
+            assert abs(ref - value) < mpmath.mpf(10) ** -30 * max(1, abs(value))
+            assert abs(ref - value * (1 + mpmath.mpf(10) ** -25)) > mpmath.mpf(10) ** -30 * abs(value)
 
 
 @pytest.mark.slow
