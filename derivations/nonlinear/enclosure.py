@@ -41,11 +41,12 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from fractions import Fraction
 
 import sympy as sp
 from flint import acb, arb, ctx
 
-from .highprec import UnsupportedLink, _parity, compile_acb
+from .highprec import UnsupportedLink, _parity, compile_acb, dyadic
 from .parse import S, relu
 
 # --- polynomial growth bounds of the link on the real line ------------------------------------
@@ -197,14 +198,7 @@ class _Inner:
         self.parity = _parity(link)
         self.bounds = growth_bounds(link)
         self.bounds2 = [_poly_mul(b, b) for b in self.bounds]
-        self.kinks = sorted(float(sp.N(k, 30)) for k in self.link.kinks)
         self.calls = 0
-
-    def _breaks(self, U: float):
-        lo = 0.0 if self.parity else -U
-        pts = {lo, U} | ({0.0} if not self.parity else set())
-        pts |= {k for k in self.kinks if lo < k < U}
-        return sorted(pts)
 
     def at(self, rho: arb, digits: int):
         """(A(rho), J(rho)) as balls at a real rho > 0 (current precision), about ``digits``
@@ -219,22 +213,20 @@ class _Inner:
         inv_rho = 1 / rho
         ione = acb(0, 1)
         total = acb(0)
-        breaks = self._breaks(U)
-        for a, b in zip(breaks[:-1], breaks[1:], strict=True):
-            signs = self.link.signs_at(arb((a + b) / 2)) if self.link.resolvable else None
-            if signs and any(v is None for v in signs.values()):
-                signs = {k: v for k, v in signs.items() if v is not None}
-
+        # exact dyadic ends (the float U only fixes where the tail bound starts)
+        Uq = Fraction(U)
+        for a, b, signs in self.link.pieces(Fraction(0) if self.parity else -Uq, Uq,
+                                            split_at_zero=True):
             def f(u, an, sg=signs):
                 v = g(u, an, sg)
                 return (u * v * inv_rho + ione * v * v) * (-(u * u) * kappa).exp()
-            total += acb.integral(f, a, b, rel_tol=arb(10) ** -(digits + 4),
+            total += acb.integral(f, dyadic(a), dyadic(b), rel_tol=arb(10) ** -(digits + 4),
                                   abs_tol=arb(10) ** -(digits + 40))
         if self.parity:
             total *= 2
         A = arb(0) if self.parity > 0 else total.real * gauss * inv_rho
         J = total.imag * gauss * inv_rho
-        Ua = arb(U)
+        Ua = dyadic(Uq)
         tA = min((_poly_moment(b, 1, kappa, Ua) for b in self.bounds), key=lambda v: v.upper())
         tJ = min((_poly_moment(b, 0, kappa, Ua) for b in self.bounds2), key=lambda v: v.upper())
         tA, tJ = 2 * gauss * tA * inv_rho * inv_rho, 2 * gauss * tJ * inv_rho

@@ -19,6 +19,9 @@ Constants are enclosed rigorously (:func:`arb_value`). Used by :mod:`.enclosure`
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 import sympy as sp
 from flint import acb, arb
 
@@ -134,6 +137,7 @@ class _Compiled:
         self.var = var
         self.resolvable = {}     # node -> compiled argument
         self.kinks = set()       # real roots (SymPy numbers) of resolvable arguments
+        self._kink_cache: dict = {}
         self.fn = self._walk(expr)
 
     def _walk(self, expr):
@@ -191,6 +195,52 @@ class _Compiled:
             return piecewise
         raise UnsupportedLink(f"cannot evaluate {expr} numerically")
 
+    def kink_intervals(self, bits: int = 200) -> list:
+        """Disjoint dyadic intervals (Fractions lo <= hi), each containing one real kink:
+        exact isolating intervals of the arguments' roots (Sturm), widened outward to
+        multiples of 2^-bits (so they are exact arb endpoints). A rational kink is a single
+        point (lo == hi). Computed once per compiled link."""
+        cached = self._kink_cache.get(bits)
+        if cached is not None:
+            return cached
+        out = []
+        for node in self.resolvable:
+            poly = sp.Poly(node.args[0], self.var)
+            if not all(c.is_Rational for c in poly.all_coeffs()):
+                raise UnsupportedLink(f"kinks of {node} with irrational coefficients")
+            for (lo, hi), _ in poly.intervals(eps=sp.Rational(1, 2**bits)):
+                lo, hi = Fraction(int(lo.p), int(lo.q)), Fraction(int(hi.p), int(hi.q))
+                scale = 2**bits
+                lo_d = Fraction(math.floor(lo * scale), scale) if lo != hi else lo
+                hi_d = Fraction(math.ceil(hi * scale), scale) if lo != hi else hi
+                out.append((lo_d, hi_d))
+        self._kink_cache[bits] = sorted(set(out))
+        return self._kink_cache[bits]
+
+    def pieces(self, lo: Fraction, hi: Fraction, split_at_zero: bool = False) -> list:
+        """[(a, b, signs)] covering [lo, hi]: between kinks the branch signs are fixed (decided
+        at the piece's midpoint); a kink's own tiny interval gets signs None, so the integrand
+        decides from the ball (non-analytic there: acb.integral falls back to a rigorous
+        enclosure on that sliver)."""
+        kinks = [(a, b) for a, b in self.kink_intervals() if b > lo and a < hi]
+        points = {lo, hi} | ({Fraction(0)} if split_at_zero and lo < 0 < hi else set())
+        for a, b in kinks:
+            points |= {max(a, lo), min(b, hi)}
+        points = sorted(points)
+        out = []
+        for a, b in zip(points[:-1], points[1:], strict=True):
+            if a == b:
+                continue
+            if any(ka <= a and b <= kb for ka, kb in kinks if ka < kb):
+                out.append((a, b, None))
+                continue
+            mid = (a + b) / 2
+            signs = self.signs_at(arb(mid.numerator) / mid.denominator) if self.resolvable else None
+            if signs and any(v is None for v in signs.values()):
+                signs = {k: v for k, v in signs.items() if v is not None}
+            out.append((a, b, signs))
+        return out
+
     def signs_at(self, s):
         """Signs of the resolvable arguments at the real point ``s`` (arb); None if undecided."""
         out = {}
@@ -217,4 +267,12 @@ def _parity(expr):
     return 0
 
 
-__all__ = ["UnsupportedLink", "compile_acb", "arb_value"]
+def dyadic(q: Fraction) -> arb:
+    """A dyadic Fraction as an exact arb (raises if the denominator is not a power of 2)."""
+    den = q.denominator
+    if den & (den - 1):
+        raise ValueError(f"{q} is not dyadic")
+    return arb(q.numerator) * arb(2) ** -(den.bit_length() - 1) if den > 1 else arb(q.numerator)
+
+
+__all__ = ["UnsupportedLink", "compile_acb", "arb_value", "dyadic"]

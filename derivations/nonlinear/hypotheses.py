@@ -259,28 +259,28 @@ def check_sign(task: Task, model: ResponseModel) -> Hypothesis:
 def _link_moment(link, k, variance):
     """E[g(s)^k], s ~ N(0, variance), as a rigorous ball (acb.integral on |t| <= 12, the tail
     by the growth bound of g^k), or None when the link cannot be evaluated."""
+    from fractions import Fraction
+
     from flint import acb
 
     from .enclosure import _poly_moment, growth_bounds
-    from .highprec import UnsupportedLink, arb_value, compile_acb
+    from .highprec import UnsupportedLink, arb_value, compile_acb, dyadic
     old = ctx.prec
     try:
         ctx.dps = 30
         comp = compile_acb(link ** k)
         sd = arb_value(sp.sqrt(sp.Rational(variance)))
         gauss = 1 / (2 * arb.pi()).sqrt()
-        kinks = {float(sp.N(r, 20)) / float(sd.mid()) for r in comp.kinks}
-        pts = sorted({-12.0, 0.0, 12.0} | {t for t in kinks if abs(t) < 12})
+        # in u = sd t the kinks are fixed: integrate g(u)^k phi(u / sd) / sd over |u| <= 12 sd
+        U = Fraction(int(12 * float(sd.mid())) + 1)
         total = acb(0)
-        for a, b in zip(pts[:-1], pts[1:], strict=True):
-            signs = comp.signs_at(sd * arb((a + b) / 2)) if comp.resolvable else None
-
-            def f(t, an, sg=signs):
-                return comp.fn(sd * t, an, sg) * gauss * (-(t * t) / 2).exp()
-            total += acb.integral(f, a, b, rel_tol=arb(10) ** -20)
+        for a, b, signs in comp.pieces(-U, U, split_at_zero=True):
+            def f(u, an, sg=signs):
+                return comp.fn(u, an, sg) * gauss * (-(u * u) / (2 * sd * sd)).exp() / sd
+            total += acb.integral(f, dyadic(a), dyadic(b), rel_tol=arb(10) ** -20)
         bound = growth_bounds(link ** k)[0]
-        scaled = [b * sd ** j for j, b in enumerate(bound)]
-        tail = 2 * gauss * _poly_moment(scaled, 0, arb(1) / 2, arb(12))
+        # |u| > U: sum_j b_j int_U^oo u^j e^{-u^2/(2 sd^2)} du / (sd sqrt(2 pi)), both sides
+        tail = 2 * gauss / sd * _poly_moment(bound, 0, 1 / (2 * sd * sd), dyadic(U))
         return total.real + arb(0, tail.upper())
     except UnsupportedLink:
         return None

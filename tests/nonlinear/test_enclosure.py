@@ -113,3 +113,27 @@ def test_rendering_rounds_outward_and_shows_correct_digits():
         assert correct_decimal(arb(1) / 4 + arb(0, arb(10) ** -30)) == "0.25" + "0" * 27
     finally:
         ctx.prec = old
+
+
+def test_irrational_kinks_against_scipy():
+    """relu(s^2 - 2) + s/2 has kinks at +-sqrt(2): the enclosure isolates them in exact dyadic
+    intervals; the value is checked against scipy (double precision) with the kinks as points."""
+    text = "relu(s^2 - 2) + s/2"
+    e = single_index_enclosure(parse_link(text), 2, digits=15)
+    assert e.correct_digits() >= 15
+
+    def g(v):
+        return max(v * v - 2, 0.0) + v / 2
+
+    def inner(rho, k):
+        pts = [-math.sqrt(2) / rho, 0.0, math.sqrt(2) / rho]
+        pts = [p for p in pts if abs(p) < 12]
+        f = [lambda t: t * g(rho * t), lambda t: g(rho * t) ** 2][k]
+        return integrate.quad(lambda t: f(t) * math.exp(-t * t / 2), -12, 12, points=pts,
+                              epsabs=1e-14, epsrel=1e-12, limit=400)[0] / math.sqrt(2 * math.pi)
+    m2 = integrate.quad(lambda r: r * math.exp(-r * r / 2) * inner(r, 0) ** 2, 0, 14,
+                        epsabs=1e-13, epsrel=1e-11, limit=200)[0]
+    f2 = integrate.quad(lambda r: r * math.exp(-r * r / 2) * inner(r, 1), 0, 14,
+                        epsabs=1e-13, epsrel=1e-11, limit=200)[0]
+    assert abs(float(e.m2.mid()) - m2) < 1e-8 * max(1, m2)
+    assert abs(float(e.f2.mid()) - f2) < 1e-8 * max(1, f2)
