@@ -528,9 +528,10 @@ def _enclosure_route(task, hyps, link, width, c, digits, why) -> NonlinearOptimu
         enc = EnclosedMoments(enc.m2 * width, enc.f2x2 * width, enc.f2 * width, enc.digits,
                               enc.nodes, enc.pieces, enc.seconds)
     proof = Derivation(f"Theorem 3 for {task.describe()}")
-    proof.add(Step.checked("no-closed-form", "No closed form", why, True,
-                           "the link is outside the exp-piecewise class", "exact decomposition "
-                           "attempt"))
+    proof.add(Step.checked("outside-exp-piecewise", "Outside the exp-piecewise class",
+                           f"the exact route does not apply: {why}; the moments are enclosed "
+                           "instead", True, "the exact decomposition is a decision procedure "
+                           "for the exp-piecewise class", "exact decomposition attempt"))
     proof.add(Step.checked(
         "moments-enclosed", "Theorem 3 moments enclosed",
         "E|m_f|^2, E[f^2 |x|^2], E[f^2] lie in the intervals shown", True,

@@ -14,17 +14,19 @@ makes the outer integral rigorous.
 
 Every number below is a ball that provably contains the true value:
 
-* inner integrals: flint's ``acb.integral`` (rigorous) on |u| <= U, split at 0 and at the
-  kinks; the tail |u| > U is bounded with a polynomial growth bound |g(u)| <= G(|u|) (derived
-  from the expression: tanh, erf, sin, cos, sign are bounded by 1, relu and abs by their
-  argument, exp by the exponential of an upper bound of its argument) and upper incomplete
-  gamma functions (arb);
-* outer integral over r: [0, a] enclosed by a single ball evaluation (rectangle rule with the
-  integrand's range); [a, R] cut into pieces [a_k, 2 a_k] and [1, 2], [2, 4], ...; on each piece
-  Gauss-Legendre with N nodes and the error bound 8 M rho_e^(1 - 2N) / (rho_e - 1) (times the
-  half-length) for an integrand analytic in the Bernstein ellipse E_rho_e with |F| <= M there;
-  M is a rigorous bound from balls covering the ellipse's boundary (maximum modulus), and the
-  ellipse is chosen inside the sector |arg r| < 35 degrees; [R, oo) by the growth bound.
+* inner integrals: flint's ``acb.integral`` (rigorous) on |u| <= U, split at 0 and around the
+  kinks (each real kink isolated in an exact dyadic interval of width 2^-200, on which the
+  integrand is enclosed directly); the tail |u| > U is bounded with polynomial growth bounds
+  |g(u)| <= G(|u|) derived from the expression (tanh, erf, sin, cos, sign bounded by 1 or by
+  their argument, relu and abs by their argument, exp by the exponential of an upper bound of
+  its argument) and upper incomplete gamma functions (arb);
+* outer integral over r: [0, a] by the growth bounds (every integrand is >= 0); [a, R] cut
+  into pieces [a, 2a], [2a, 4a], ...; on each piece Gauss-Legendre with N nodes and the error
+  bound 8 M rho_e^(1 - 2N) / (rho_e - 1) (times the half-length) for an integrand analytic in
+  the Bernstein ellipse E_rho_e with |F| <= M there (Chebyshev coefficients |a_k| <= 2 M
+  rho_e^-k, Gauss exact to degree 2N - 1, weights positive). M is bounded on balls covering the
+  ellipse's boundary (maximum modulus) from the same growth bounds, the ellipse kept inside
+  |arg r| < 41 degrees (N is minimised over a few ellipses); [R, oo) by the growth bounds.
 
 So the three moments, and eta* computed from them in ball arithmetic, are enclosures, not
 estimates. python-flint's ``ctx`` precision is set for the computation and restored.
