@@ -49,8 +49,10 @@ STATUSES = ("pass", "fail", NOT_APPLICABLE, "error")
 
 
 def not_applicable(check_id: str, reason: str, kind: str = "numeric") -> Check:
-    """A check that could not be carried out: says why, and is neither pass nor fail."""
-    return Check(check_id, NOT_APPLICABLE, None, f"numerics not applicable: {reason}", None, kind)
+    """A check that could not be carried out: says why, and is neither pass nor fail
+    ("numerics not applicable: ..." for Monte Carlo checks, "not decided: ..." for exact ones)."""
+    prefix = "numerics not applicable" if kind == "numeric" else "not decided"
+    return Check(check_id, NOT_APPLICABLE, None, f"{prefix}: {reason}", None, kind)
 
 
 def _unusable(check_id, est, se, ex, what):

@@ -157,3 +157,46 @@ def user_claim_checks(task: Task, gamma_star, loss_star, claim: UserClaim, check
                                  + (f"HOLDS (derived L* = {loss_star})" if ok else
                                     f"REFUTED (derived L* = {loss_star})")))
     return out
+
+
+def enclosure_claim_checks(task: Task, optimum, claim: UserClaim) -> list:
+    """A claim against an optimum known only as rigorous enclosures (balls): refuted when the
+    claimed value lies outside the certified enclosure; otherwise not decidable exactly ('n/a'),
+    never 'pass'. Only Gamma = eta I claims (and L*) can be compared; n and s2 must be fixed."""
+    from derivations.nonlinear.highprec import arb_value
+
+    from . import checks as C
+
+    if task.n_symbolic or task.noise_symbolic:
+        return [C.not_applicable("claim", "a claim against enclosed moments needs fixed n and s2",
+                                 kind="symbolic")]
+    n, s2 = int(task.n), task.noise
+    out = []
+    if claim.gamma is not None or (claim.eta is not None and claim.form != "gd"):
+        out.append(C.not_applicable("claim-gamma", "the optimum is enclosed as eta* I; only a claim "
+                                    "Gamma* = eta I can be compared with the enclosure", kind="symbolic"))
+    elif claim.eta is not None or claim.form is not None:
+        ball = optimum.eta_ball(n, s2)
+        if claim.form is not None and claim.eta is None:
+            ok = claim.form == optimum.form
+            out.append(C.exact_check("claim-form", ok, f"claimed form {claim.form}: "
+                                     + ("HOLDS" if ok else "REFUTED") + f" (derived: {optimum.form})"))
+        else:
+            out.append(_ball_check("claim-eta", f"eta* = {claim.eta}", arb_value(claim.eta), ball))
+    if claim.loss is not None:
+        out.append(_ball_check("claim-loss", f"L* = {claim.loss}", arb_value(claim.loss),
+                               optimum.loss_ball(n, s2)))
+    return out
+
+
+def _ball_check(check_id, what, value, ball):
+    from derivations.nonlinear.enclosure import outward_decimals
+
+    from . import checks as C
+
+    lo, hi = outward_decimals(ball, 25)
+    if not ball.overlaps(value):
+        return C.exact_check(check_id, False, f"claimed {what}: REFUTED: outside the certified "
+                             f"enclosure [{lo}, {hi}]")
+    return C.not_applicable(check_id, f"claimed {what} lies inside the certified enclosure [{lo}, {hi}]; "
+                            "an enclosure cannot prove an exact value", kind="symbolic")

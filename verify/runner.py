@@ -15,7 +15,13 @@ from derivations.exact import exact_equal
 from derivations.task import Task
 
 from . import checks as C
-from .claims import off_by_one_eta, preconditioned_claim, published_optimum, user_claim_checks
+from .claims import (
+    enclosure_claim_checks,
+    off_by_one_eta,
+    preconditioned_claim,
+    published_optimum,
+    user_claim_checks,
+)
 from .spec import TaskSpec
 
 
@@ -250,10 +256,10 @@ def exact_side(spec: TaskSpec):
     from .nonlinear_bridge import symbolic_nonlinear
     exact, symbolic, checks = symbolic_nonlinear(spec)
     if spec.claim is not None:
-        gamma = getattr(exact, "gamma", None)
-        loss = getattr(exact, "loss", None)
-        checks = checks + user_claim_checks(spec.task, gamma, loss if isinstance(loss, sp.Basic) else None,
-                                            spec.claim)
+        if getattr(exact, "enclosure", None) is not None:
+            checks = checks + enclosure_claim_checks(spec.task, exact, spec.claim)
+        else:
+            checks = checks + user_claim_checks(spec.task, exact.gamma, exact.loss, spec.claim)
     return exact, symbolic, checks
 
 

@@ -91,7 +91,7 @@ def default_suite() -> list:
 
 
 QUICK_NAMES = ("thm1-d1", "thm1-d2", "thm1-all-d", "thm2-d2", "ext-omega-identity-d2",
-               "thm3-cubic-d1", "control-off-by-one-d2", "control-perturbed-optimum-d2")
+               "thm3-confirms-cubic-d1", "control-off-by-one-d2", "control-perturbed-optimum-d2")
 
 
 def quick_suite() -> list:

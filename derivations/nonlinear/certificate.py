@@ -1,58 +1,133 @@
 """Theorem 3 end to end: ``theorem3_optimum(task)`` -> :class:`NonlinearOptimum`.
 
-Polynomial responses go through the exact engine (:mod:`.exact_optimum`): Gamma* is solved
-from exact moments, and the claimed GD point Gamma = eta I (eta from the Theorem 3 formula)
-is checked against the normal equations. Non-polynomial single-index links and two-layer
-ReLU networks go through :mod:`.highprec` (moments as mpmath numbers with error estimates);
-there Gamma* = eta I rests on the symmetry checks of :mod:`.symmetry`.
+The optimum is always derived in its true form, Gamma* = Sigma^-1 B C^-1 for the GD block
+x_q^T Gamma g (C = E[g g^T], B = E[y_q x_q g^T]) together with the odd block's cross moments;
+the GD form Gamma* = eta* I is a conclusion, checked, never assumed. Routes:
+
+* ``polynomial``: f polynomial in (x, w): every moment by the exact Gaussian engine
+  (:mod:`.exact_optimum`), any Sigma, Omega, odd block included;
+* ``closed-form``: single-index link (or random two-layer ReLU network) that is exp-piecewise
+  (:mod:`.expoly`), Sigma = I, Omega = c I: E|m_f|^2, E[f^2 |x|^2], E[f^2] in closed form, C and
+  B scalar by rotation invariance, eta* exact with n, s2 symbolic;
+* ``closed-form-general``: the same links with any Sigma, Omega: E[m m^T], E[f^2 x x^T]
+  in closed form (radicals), the general Gamma*;
+* ``enclosure``: single-index link without closed form, Sigma = I, Omega = c I: the three
+  moments as rigorous balls (:mod:`.enclosure`), eta* in [lo, hi];
+* ``unsupported``: everything else (reason given; nothing is claimed).
+
+Which hypothesis holds, and what the conclusion rests on, is decided by :mod:`.hypotheses`.
 
 >>> from derivations.task import Task, Response
->>> r = theorem3_optimum(Task(d=2, response=Response("expression", expr="s + x1^3")))
->>> r.form, r.assumptions["reflection"]["holds"]
-('general', False)
+>>> r = theorem3_optimum(Task(d=2, response=Response("single-index", link="relu(s)")))
+>>> r.route, r.form, r.eta, r.hypotheses.relation
+('closed-form', 'gd', n/(n + 4*s2 + 7), 'extends')
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import mpmath
 import sympy as sp
+from flint import arb, ctx
 
 from .. import budget
 from .. import symbols as pinned
+from ..engine import context_expectation
 from ..exact import canonical, exact_equal
 from ..proof import Derivation, Step
 from ..task import Task
+from .closed_form import (
+    GeneralMoments,
+    InfiniteMoment,
+    InnerIntegrals,
+    IsotropicMoments,
+    NoClosedForm,
+    general_moments,
+    isotropic_moments,
+)
+from .enclosure import EnclosedMoments, decimal_interval, single_index_enclosure
 from .exact_optimum import exact_gd_block
-from .highprec import UnsupportedLink, single_index_moments
+from .expoly import RHO, chi_moment, reproduces
+from .highprec import UnsupportedLink, arb_value
+from .hypotheses import Hypotheses, classify, isotropic_scale, odd_invariants_step, scalar_matrix_step
 from .parse import S, relu
 from .responses import response_model
-from .symmetry import check_reflection, check_rotation, isotropic_scale
+
+#: names of the three moments in steps and JSON
+M2, F2X2, F2 = sp.symbols("m2 f2x2 f2", nonnegative=True)
+MOMENT_NAMES = {"m2": "E|m_f|^2", "f2x2": "E[f^2 |x|^2]", "f2": "E[f^2]"}
 
 
 @dataclass
 class NonlinearOptimum:
-    """The optimal one-layer LSA for a (possibly nonlinear) task, restricted to what is proved.
+    """The optimal one-layer LSA for a nonlinear task, in its true form.
 
-    gamma: exact Gamma* of the GD block (None on the high-precision route); eta: scalar step
-    (SymPy, or mpf when n and s2 are numbers on the high-precision route) or None when
-    Gamma* is not a multiple of I; eta_digits / eta_error: decimal text and error estimate
-    (high-precision route); loss: the GD block's minimum; form: "gd" or "general";
-    assumptions: name -> {"holds", "how"}; certificate: the checked steps; reason: why the
-    GD form fails (empty when it holds); odd_residuals: odd features that would lower the loss.
+    gamma / eta / loss: exact SymPy (None on the enclosure route, where ``enclosure`` holds the
+    moments as balls and :meth:`eta_ball` / :meth:`loss_ball` give eta* and L*); form: "gd",
+    "general" or "unknown"; C, B: exact GD-block moments when available; moments: name -> exact
+    value; odd_orthogonal: every odd feature orthogonal to the target and the GD block;
+    odd_block: label -> exact cross moments of the odd features that are not (polynomial
+    route); hypotheses: :class:`~.hypotheses.Hypotheses`; certificate: the derivation of this
+    optimum; reason: why the form is not GD (or why nothing was computed); strength: "instance",
+    "symbolic-n" or "enclosure".
     """
 
-    gamma: sp.Matrix | None
-    eta: object
-    eta_digits: str
-    eta_error: float | None
-    loss: object
+    task: Task
+    route: str
     form: str
-    assumptions: dict
+    gamma: sp.Matrix | None
+    eta: sp.Expr | None
+    loss: sp.Expr | None
+    hypotheses: Hypotheses
     certificate: Derivation
+    strength: str
     reason: str = ""
-    odd_residuals: dict = field(default_factory=dict)
+    C: sp.Matrix | None = None
+    B: sp.Matrix | None = None
+    moments: dict = field(default_factory=dict)
+    enclosure: EnclosedMoments | None = None
+    odd_orthogonal: bool | None = None
+    odd_block: dict = field(default_factory=dict)
+    width: int = 1
+
+    @property
+    def assumptions(self) -> dict:
+        """Hypothesis name -> holds (True / False / None)."""
+        return {k: v.holds for k, v in self.hypotheses.items.items()}
+
+    @property
+    def odd_residuals(self) -> dict:
+        return {k: v["residual"] for k, v in self.odd_block.items() if "residual" in v}
+
+    def _moment_balls(self):
+        e = self.enclosure
+        return e.m2, e.f2x2, e.f2
+
+    def eta_ball(self, n, s2) -> arb | None:
+        """eta* = n m2 / (f2x2 + d s2 + (n - 1) m2) in ball arithmetic (enclosure route)."""
+        if self.enclosure is None:
+            return None
+        old = ctx.prec
+        try:
+            ctx.dps = self.enclosure.digits + 20
+            m2, f2x2, _ = self._moment_balls()
+            n, s2 = arb_value(sp.Integer(n)), arb_value(sp.Rational(s2))
+            return n * m2 / (f2x2 + self.task.d * s2 + (n - 1) * m2)
+        finally:
+            ctx.prec = old
+
+    def loss_ball(self, n, s2) -> arb | None:
+        """L* = E[f^2] + s2 - eta* E|m_f|^2 (enclosure route)."""
+        if self.enclosure is None:
+            return None
+        eta = self.eta_ball(n, s2)
+        old = ctx.prec
+        try:
+            ctx.dps = self.enclosure.digits + 20
+            m2, _, f2 = self._moment_balls()
+            return f2 + arb_value(sp.Rational(s2)) - eta * m2
+        finally:
+            ctx.prec = old
 
 
 def eta_formula(m2, y2x2, n):
@@ -60,117 +135,433 @@ def eta_formula(m2, y2x2, n):
     return n * m2 / (y2x2 + (n - 1) * m2)
 
 
-def theorem3_optimum(task: Task, digits: int = 35) -> NonlinearOptimum:
-    """Optimum of the lifted loss for ``task`` with the Theorem 3 symmetry checks.
+def theorem3_optimum(task: Task, digits: int = 30) -> NonlinearOptimum:
+    """The optimum of ``task`` (a nonlinear response) with its certificate and hypotheses.
 
     Work estimated to exceed the machine's limits is refused first (:mod:`derivations.budget`).
     """
     budget.check(task)
     model = response_model(task)
-    assumptions = {"reflection": check_reflection(task, model),
-                   "rotation": check_rotation(task, model)}
-    proof = Derivation(f"Theorem 3 for {task.describe()}")
-    for name, res in assumptions.items():
-        proof.add(Step.checked(f"symmetry-{name}", f"{name} invariance", res["how"], res["holds"],
-                               "assumption of Theorem 3", res["how"].split(":")[0]))
+    hyps = classify(task, model)
     if model.polynomial:
-        return _exact_route(task, model, assumptions, proof)
-    return _highprec_route(task, model, assumptions, proof, digits)
+        return _polynomial_route(task, model, hyps)
+    if model.link is None and model.family != "two-layer-relu":
+        return _unsupported(task, hyps, "a non-polynomial expression that is not a function of "
+                                        "s = w^T x alone has no exact or enclosed route")
+    link = relu(S) if model.family == "two-layer-relu" else model.link
+    width = model.width or 1
+    c = isotropic_scale(task.Omega)
+    isotropic = task.Sigma == sp.eye(task.d) and c is not None
+    try:
+        inner = InnerIntegrals.of(link)
+        if isotropic:
+            return _closed_form_route(task, hyps, link, width, c, inner)
+        return _general_route(task, hyps, link, width, inner)
+    except InfiniteMoment as err:
+        return _unsupported(task, hyps, f"moments are infinite: {err}")
+    except NoClosedForm as why:
+        if not isotropic:
+            return _unsupported(task, hyps, f"no closed form ({why}); rigorous enclosures are "
+                                            "implemented for Sigma = I, Omega = c I only")
+        try:
+            return _enclosure_route(task, hyps, link, width, c, digits, str(why))
+        except UnsupportedLink as err:
+            return _unsupported(task, hyps, f"no closed form ({why}) and no enclosure ({err})")
 
 
-def _exact_route(task, model, assumptions, proof):
+def _strength(task: Task) -> str:
+    return "symbolic-n" if task.n_symbolic and task.noise_symbolic else "instance"
+
+
+def _lemma_steps(hyps: Hypotheses) -> list:
+    """The invariance lemmas a GD-form conclusion rests on (none when outside)."""
+    if hyps.relation == "outside":
+        return []
+    steps = [scalar_matrix_step(hyps.d)]
+    if hyps.rests_on == "rotation":
+        steps.append(odd_invariants_step(hyps.d))
+    return steps
+
+
+def _unsupported(task, hyps, reason) -> NonlinearOptimum:
+    proof = Derivation(f"Theorem 3 for {task.describe()}")
+    proof.add(Step.checked("not-computed", "No exact or enclosed optimum", reason, None,
+                           "", "none"))
+    return NonlinearOptimum(task, "unsupported", "unknown", None, None, None, hyps, proof,
+                            "instance", f"not computed: {reason}")
+
+
+# --- polynomial responses: the exact Gaussian engine ----------------------------------------------
+
+def _polynomial_route(task, model, hyps) -> NonlinearOptimum:
     d, n = task.d, task.n
     block = exact_gd_block(task, model)
     odd = block.odd_nonzero
-    proof.add(Step.checked(
-        "odd-block-orthogonal", "odd block orthogonal",
-        "every odd-in-x feature F has E[F F_gd] = 0 and E[F y_q] = 0 (exact moments)",
-        not odd, "reflection symmetry (if it holds) makes these moments vanish",
-        "exact Gaussian moments of every feature pair",
-        detail="" if not odd else "nonzero: " + "; ".join(
-            f"{k}: E[F y_q] = {v[0]}" for k, v in list(odd.items())[:3])))
-    proof.add(Step.checked("hessian-factorises", "x_q independent",
-                           "E[x_qc x_qc' g_b g_b'] = E[x_qc x_qc'] E[g_b g_b'] entrywise",
+    proof = Derivation(f"Theorem 3 for {task.describe()}")
+    proof.add(step_odd_block_exact(odd))
+    proof.add(Step.checked("hessian-factorises", "x_q independent of the context",
+                           "E[x_qc x_qc' g_b g_b'] = E[x_qc x_qc'] E[g_b g_b'] for all entries",
                            block.hessian_factorises, "x_q is independent of the context",
                            "exact moments, all d^4 entries"))
+    if block.gamma is None:
+        proof.add(Step.checked("gamma-star", "Gamma*", "C = E[g g^T] is singular", False, "", ""))
+        return NonlinearOptimum(task, "polynomial", "unknown", None, None, None, hyps, proof,
+                                _strength(task), "C is singular: no unique optimum", block.C,
+                                block.B, odd_orthogonal=not odd)
+    proof.add(Step.identity("gamma-star", "Normal equations", block.Q * block.gamma * block.C,
+                            block.B, "Gamma* = Q^-1 B C^-1 from the exact moments",
+                            statement="Gamma* solves Q Gamma C = B (Q = E[x_q x_q^T])"))
     eta = canonical(eta_formula(block.m2, block.y2x2, n))
-    claimed = eta * sp.eye(d)
-    residual = canonical(block.Q * claimed * block.C - block.B)
-    proof.add(Step.identity("normal-equations-at-gd", "normal equations at Gamma = eta I",
-                            block.Q * claimed * block.C, block.B,
-                            "Gamma E[x_q x_q^T] ... : Q Gamma C = B with eta = n E|m|^2 / "
-                            "(E[y^2|x|^2] + (n-1) E|m|^2)",
-                            statement="the GD point with the Theorem 3 step solves Q Gamma C = B"))
-    if block.gamma is not None:
-        proof.add(Step.identity("gamma-star", "Gamma* = eta I", block.gamma, claimed,
-                                "Gamma* = Q^{-1} B C^{-1} from the exact moments"))
-    gd = proof.holds
-    odd_res = {k: block.odd_residual(k) for k in odd} if block.gamma is not None else {}
-    reason = "" if gd else _reason(assumptions, residual, odd, proof)
-    return NonlinearOptimum(block.gamma, eta if gd else None, str(eta) if gd else "", None,
-                            block.loss, "gd" if gd else "general", assumptions, proof, reason,
-                            odd_res)
+    gd = not odd and exact_equal(block.gamma, eta * sp.eye(d))
+    if gd:
+        proof.add(Step.identity("theorem3-eta", "Theorem 3 step size", block.gamma, eta * sp.eye(d),
+                                "eta* = n E|m_f|^2 / (E[y^2 |x|^2] + (n - 1) E|m_f|^2) from the "
+                                "exact moments"))
+        proof.extend(_lemma_steps(hyps))
+    odd_block = {}
+    for label, (target, cross) in odd.items():
+        odd_block[label] = {"target": target, "cross": cross, "residual": block.odd_residual(label)}
+    reason = "" if gd else _reason(hyps, block, eta, odd)
+    proof.conclusion = {"gamma": block.gamma, "eta": eta if gd else None, "loss": block.loss,
+                        "form": "gd" if gd else "general", "strength": _strength(task)}
+    return NonlinearOptimum(task, "polynomial", "gd" if gd else "general", block.gamma,
+                            eta if gd else None, block.loss, hyps, proof, _strength(task), reason,
+                            block.C, block.B, {"m2": block.m2, "y2x2": block.y2x2},
+                            odd_orthogonal=not odd, odd_block=odd_block)
 
 
-def _reason(assumptions, residual, odd, proof):
-    failed = [k for k, v in assumptions.items() if v["holds"] is False]
-    parts = [f"{k} invariance fails ({assumptions[k]['how']})" for k in failed]
+def step_odd_block_exact(odd: dict) -> Step:
+    """The odd features' cross moments, computed exactly (a fact either way)."""
+    if not odd:
+        return Step.checked("odd-block", "Odd block orthogonal",
+                            "every odd-in-x feature F has E[F F_gd] = 0 and E[F y_q] = 0",
+                            True, "computed, not assumed", "exact Gaussian moments of every pair",
+                            lhs=sp.Integer(0), rhs=sp.Integer(0))
+    label, (target, _) = next(iter(odd.items()))
+    return Step.checked("odd-block", "Odd block correlated",
+                        f"{len(odd)} odd feature(s) correlate with the target or the GD block, "
+                        f"e.g. E[F y_q] = {target} for F = {label}",
+                        True, "computed, not assumed: the GD block alone is not the optimum of "
+                        "the lift", "exact Gaussian moments of every pair",
+                        lhs=sp.Symbol("E[F*y_q]"), rhs=target,
+                        data={"orthogonal": False})
+
+
+def _reason(hyps, block, eta, odd) -> str:
+    parts = [f"{k} fails ({v.how})" for k, v in hyps.items.items()
+             if v.holds is False and k != "assumption-1"]
+    residual = canonical(block.Q * eta * sp.eye(block.C.rows) * block.C - block.B)
     if not all(exact_equal(v, 0) for v in residual):
         parts.append(f"normal equation violated at Gamma = eta I: Q Gamma C - B = "
                      f"{residual.tolist()}")
     if odd:
         label, (target, _) = next(iter(odd.items()))
         parts.append(f"odd feature {label} correlates: E[F y_q] = {target}")
-    if not parts:
-        step = proof.first_failure
-        parts.append(f"step {step.key} not proved" if step else "")
-    return "; ".join(parts)
+    return "; ".join(parts) or "Gamma* is not a multiple of I"
 
 
-def _highprec_route(task, model, assumptions, proof, digits):
-    d = task.d
-    c = isotropic_scale(task.Omega)
-    ok = all(v["holds"] for v in assumptions.values()) and c is not None
-    if not ok or (model.link is None and model.family != "two-layer-relu"):
-        why = "symmetry assumptions fail or are undecided" if not ok else \
-            "non-polynomial expression that is not a function of s"
-        proof.add(Step.checked("high-precision", "high-precision route", why, None, "", ""))
-        return NonlinearOptimum(None, None, "", None, None, "general", assumptions, proof,
-                                f"not computed: {why}")
-    link = relu(S) if model.family == "two-layer-relu" else model.link
+# --- shared steps for single-index links ----------------------------------------------------------
+
+def step_decomposition(link, inner: InnerIntegrals) -> Step:
+    ok = reproduces(link, inner.P, inner.Q)
+    return Step.checked(
+        "link-decomposition", "Link as exp-polynomial pieces",
+        "g(s) = P(s) + sign(s) Q(s) with P, Q finite sums of c s^k exp(a s) (a rational or "
+        "imaginary rational), kinks only at s = 0", ok,
+        "relu, abs, sign resolved on each half-line (argument sign constant there, Sturm count); "
+        "sin, cos as exponentials",
+        "exact: rewritten link minus (P +- Q) expands to 0 on each half-line",
+        lhs=link, rhs=inner.P.as_real_expr() + sp.sign(S) * inner.Q.as_real_expr())
+
+
+def step_inner(inner: InnerIntegrals, with_K: bool = False) -> Step:
+    """A(rho), J(rho) (and K(rho)) in closed form, cross-checked by interval integration."""
+    from .enclosure import _Inner
+    series = [("A", inner.A), ("J", inner.J)] + ([("K", inner.K)] if with_K else [])
+    ok, worst = True, ""
+    old = ctx.prec
     try:
-        mom = single_index_moments(link, d, c, digits=digits)
+        ctx.dps = 30
+        check = _Inner(inner.link)
+        for rho in (sp.Rational(1, 2), sp.Integer(1), sp.Integer(2)):
+            A, J = check.at(arb_value(rho), 20)
+            for name, ball in (("A", A), ("J", J)):
+                exact = arb_value(dict(series)[name].as_expr(RHO).xreplace({RHO: rho}))
+                if not ball.overlaps(exact):
+                    ok, worst = False, f"{name}({rho}) = {exact.str(15)} outside {ball.str(15)}"
     except UnsupportedLink as err:
-        proof.add(Step.checked("high-precision", "high-precision route", str(err), None, "", ""))
-        return NonlinearOptimum(None, None, "", None, None, "general", assumptions, proof, str(err))
-    width = model.width or 1   # a_j ~ N(0,1) independent: cross terms vanish, units add up
-    # all arithmetic on the moments at their own precision (mpmath's global default is 15 digits)
-    with mpmath.workdps(mom.dps):
-        m2, f2x2, f2 = (width * v for v in (mom.m2, mom.f2x2, mom.f2))
-    err = width * max(mom.errors)
-    proof.add(Step.checked("odd-block-orthogonal", "odd block orthogonal",
-                           "reflection symmetry makes odd features orthogonal", True,
-                           "step symmetry-reflection", "structural"))
-    proof.add(Step.checked("gamma-star", "Gamma* = eta I",
-                           "rotation invariance makes E[g g^T] and E[m g^T] multiples of I", True,
-                           "step symmetry-rotation", "structural"))
-    n, s2 = task.n, task.noise
-    with mpmath.workdps(mom.dps):
-        if n.is_number and s2.is_number:
-            y2x2 = f2x2 + d * mpmath.mpf(s2.p) / s2.q
-            eta = eta_formula(m2, y2x2, mpmath.mpf(int(n)))
-            # first-order propagation of the moment errors (d eta / d moment <= n / denominator)
-            eta_err = float(err * 2 * int(n) / (y2x2 + (int(n) - 1) * m2)) if m2 else float(err)
-            loss = f2 + mpmath.mpf(s2.p) / s2.q - eta * m2
-            text = mpmath.nstr(eta, digits + 5)
+        ok, worst = None, f"interval cross-check not available: {err}"
+    finally:
+        ctx.prec = old
+    fn = sp.Function
+    return Step.checked(
+        "inner-integrals", "Inner Gaussian integrals",
+        "with t ~ N(0, 1): A(rho) = E[t g(rho t)] (so m_f = Sigma w A / rho by Stein's identity), "
+        "J(rho) = E[g(rho t)^2]" + (", K(rho) = E[t^2 g(rho t)^2]" if with_K else ""), ok,
+        "E[t^m e^{b t}] = e^{b^2/2} E[(t + b)^m]; E[sign(t) t^m] = E|t|^m for odd m",
+        "exact 1-D Gaussian integrals; the closed forms lie in rigorous acb.integral enclosures "
+        "at rho = 1/2, 1, 2",
+        lhs=sp.Tuple(*[fn(name)(RHO) for name, _ in series]),
+        rhs=sp.Tuple(*[s.as_expr(RHO) for _, s in series]), detail=worst)
+
+
+def step_chi_moments(inner: InnerIntegrals, d, c) -> Step:
+    """Every chi moment E[r^k exp(p r^2)] used, checked by a second route."""
+    ok, detail = True, ""
+    used = set()
+    for series in (inner.A * inner.A, inner.J.shift(2), inner.J):
+        used |= {(k, q * c) for k, q in series.terms}
+    p = sp.Symbol("p")
+    for k, q in sorted(used, key=str):
+        value = chi_moment(k, q, d)
+        if k % 2 == 0:
+            # second route: E[|w|^k e^{p |w|^2}] = d^(k/2)/dp^(k/2) (1 - 2p)^(-d/2), the base by
+            # factorising over the d independent coordinates
+            other = sp.diff((1 - 2 * p) ** (-sp.sympify(d) / 2), p, k // 2).xreplace({p: q})
+            good = sp.expand(sp.powsimp(sp.expand(value - other))) == 0 or \
+                exact_equal(sp.powsimp(value / other), 1)
         else:
-            fl = [sp.Float(mpmath.nstr(v, mom.dps), mom.dps) for v in (m2, f2x2, f2)]
-            eta = eta_formula(fl[0], fl[1] + d * s2, n)
-            eta_err, loss = None, fl[2] + s2 - eta * fl[0]
-            text = str(eta)
-    proof.conclusion = {"E|m_f|^2": m2, "E[f^2|x|^2]": f2x2, "E[f^2]": f2, "error": err,
-                        "level": mom.level}
-    return NonlinearOptimum(None, eta, text, eta_err, loss, "gd", assumptions, proof)
+            good = _interval_chi(k, q, int(d), value)
+        if not good:
+            ok, detail = False, f"E[r^{k} exp({q} r^2)] = {value} not confirmed"
+    return Step.checked(
+        "chi-moments", "Averages over the radius",
+        "E[r^k exp(p r^2)] = 2^(k/2) Gamma((d + k)/2) / Gamma(d/2) (1 - 2p)^(-(d + k)/2) for r ~ "
+        "chi_d, for every (k, p) used", ok,
+        "even k: the k/2-th p-derivative of E[exp(p |w|^2)] = (1 - 2p)^(-d/2) (independent "
+        "coordinates); odd k: rigorous interval integration",
+        "exact differentiation (even k); interval arithmetic (odd k)", detail=detail)
 
 
-__all__ = ["NonlinearOptimum", "theorem3_optimum", "eta_formula", "pinned"]
+def _interval_chi(k, q, d, value) -> bool:
+    from flint import acb
+    old = ctx.prec
+    try:
+        ctx.dps = 30
+        half = arb(d) / 2
+        norm = 1 / (2 ** (half - 1) * half.gamma())
+        p = arb_value(q)
+
+        def f(r, an):
+            return norm * r ** (k + d - 1) * (-(r * r) * (1 - 2 * p) / 2).exp()
+        R = 40
+        ball = acb.integral(f, 0, R).real
+        tail = (arb(R) ** 2 * (1 - 2 * p) / 2).gamma_upper((arb(k + d)) / 2) * norm * \
+            arb(2) ** ((arb(k + d) - 2) / 2) / (1 - 2 * p) ** ((arb(k + d)) / 2)
+        ball += arb(0, tail.upper())
+        return ball.overlaps(arb_value(value))
+    finally:
+        ctx.prec = old
+
+
+def step_odd_block_structural(family: str) -> Step:
+    who = "relu(v_j^T x)" if family == "two-layer-relu" else "g(w^T x)"
+    return Step.checked(
+        "odd-block", "Odd block orthogonal",
+        "every odd-in-x feature F has E[F F_gd] = 0 and E[F y_q] = 0", True,
+        f"reflection: (x_i, x_q, w) -> -(x_i, x_q, w) leaves {who} and the centred Gaussian laws "
+        "unchanged and flips the sign of every odd-degree product",
+        "structural (f depends on x only through inner products with the parameters)")
+
+
+def step_context_split(n) -> Step:
+    """E[(1/n) sum_i u_i (1/n) sum_j v_j] = ((n-1)/n) E[u] E[v] + (1/n) E[u v] given w, by the
+    exact engine's context average (set partitions of the index pair)."""
+    Eu, Ev, Euv = sp.symbols("Eu Ev Euv")
+
+    def block(keys):
+        return {(0,): Eu, (1,): Ev, (0, 1): Euv}[tuple(sorted(keys))]
+    weights, parts = context_expectation([0, 1], block, n)
+    total = sum((weights[m] * part for m, part in parts.items()), sp.Integer(0))
+    claim = (n - 1) / n * Eu * Ev + Euv / n
+    return Step.identity("context-split", "Second moment of g",
+                         total, claim,
+                         "i = j (n terms) and i != j (n(n-1) terms, independent given w); so "
+                         "C = E[g g^T] = ((n-1)/n) E[m m^T] + (1/n) E[y^2 x x^T], B = E[m m^T]",
+                         statement="the context average splits by set partitions of (i, j)")
+
+
+def _scalar_gd_steps(d, n, s2, m2, f2x2, f2, exact: bool) -> tuple:
+    """C = c I, B = b I from the moments; Gamma* = eta I; L* (identities in the moments)."""
+    c = ((n - 1) * m2 + f2x2 + d * s2) / (n * d)
+    b = m2 / d
+    eta = canonical(eta_formula(m2, f2x2 + d * s2, n)) if exact else eta_formula(m2, f2x2 + d * s2, n)
+    normal = Step.identity("normal-equations", "Normal equations", eta * c, b,
+                           "C = c I and B = b I with d c = ((n-1) E|m_f|^2 + E[f^2 |x|^2] + d s2)/n "
+                           "and d b = E|m_f|^2 (traces); Gamma* = (b/c) I",
+                           statement="Gamma = eta* I solves Gamma C = B with "
+                                     "eta* = n E|m_f|^2 / (E[f^2|x|^2] + d s2 + (n-1) E|m_f|^2)")
+    loss = f2 + s2 - eta * m2
+    optimal = Step.identity("optimal-loss", "Optimal loss", f2 + s2 - d * b * b / c, loss,
+                            "L* = E[y_q^2] - tr(B C^-1 B^T) (completed square)")
+    return eta, (canonical(loss) if exact else loss), [normal, optimal]
+
+
+# --- closed forms, Sigma = I, Omega = c I --------------------------------------------------------
+
+def _closed_form_route(task, hyps, link, width, c, inner) -> NonlinearOptimum:
+    d, n, s2 = task.d, task.n, task.noise
+    mom: IsotropicMoments = isotropic_moments(link, d, c, inner).scaled(width)
+    proof = Derivation(f"Theorem 3 for {task.describe()}")
+    proof.add(step_decomposition(link, inner))
+    proof.add(step_inner(inner))
+    proof.add(step_chi_moments(inner, d, c))
+    proof.add(Step.checked(
+        "moments", "Theorem 3 moments",
+        "E|m_f|^2 = E_r[A^2], E[f^2 |x|^2] = E_r[r^2 J], E[f^2] = E_r[J], rho = sqrt(c) r, r ~ chi_d"
+        + (f"; times {width} for {width} independent units with a_j ~ N(0, 1)" if width > 1 else ""),
+        True, "x and w / sqrt(c) are exchangeable, so |x|^2 may be replaced by |w|^2 / c",
+        "term-by-term chi averages (previous step)",
+        lhs=sp.Tuple(M2, F2X2, F2), rhs=sp.Tuple(mom.m2, mom.f2x2, mom.f2)))
+    proof.add(step_odd_block_structural(task.response.family))
+    proof.add(step_context_split(n))
+    proof.extend(_lemma_steps(hyps))
+    eta, loss, steps = _scalar_gd_steps(d, n, s2, mom.m2, mom.f2x2, mom.f2, exact=True)
+    proof.extend(steps)
+    gamma = eta * sp.eye(d)
+    C = ((n - 1) * mom.m2 + mom.f2x2 + d * s2) / (n * d) * sp.eye(d)
+    B = mom.m2 / d * sp.eye(d)
+    proof.conclusion = {"gamma": gamma, "eta": eta, "loss": loss, "form": "gd",
+                        "strength": _strength(task)}
+    return NonlinearOptimum(task, "closed-form", "gd", gamma, eta, loss, hyps, proof,
+                            _strength(task), "", C.applyfunc(canonical), B,
+                            {"m2": mom.m2, "f2x2": mom.f2x2, "f2": mom.f2}, None, True, {}, width)
+
+
+# --- closed forms, general Sigma, Omega -----------------------------------------------------------
+
+def _general_route(task, hyps, link, width, inner) -> NonlinearOptimum:
+    d, n, s2 = task.d, task.n, task.noise
+    Sigma = sp.Matrix(task.Sigma)
+    mom: GeneralMoments = general_moments(link, Sigma, task.Omega, inner).scaled(width)
+    proof = Derivation(f"Theorem 3 for {task.describe()}")
+    proof.add(step_decomposition(link, inner))
+    proof.add(step_inner(inner, with_K=True))
+    proof.add(Step.checked(
+        "moments-general", "GD-block moments",
+        "E[m m^T] = Sigma E_w[w w^T A^2 / rho^2] Sigma, E[f^2 x x^T] = E_w[J] Sigma + "
+        "Sigma E_w[w w^T (K - J) / rho^2] Sigma, rho^2 = w^T Sigma w", True,
+        "x = (Sigma w / rho^2) s + x_perp; exp(q rho^2) tilts w ~ N(0, Omega) to "
+        "N(0, (Omega^-1 - 2q Sigma)^-1) times det(I - 2q Omega Sigma)^(-1/2)",
+        "exact Gaussian engine (polynomial moments under the tilted covariance)",
+        lhs=sp.Tuple(sp.Symbol("E[m m^T]"), sp.Symbol("E[f^2 x x^T]"), F2),
+        rhs=sp.Tuple(mom.mm, mom.f2xx, mom.f2)))
+    proof.add(step_odd_block_structural(task.response.family))
+    proof.add(step_context_split(n))
+    proof.add(step_general_normal_equations(d))
+    gamma, loss, C, B = general_gamma(mom, Sigma, n, s2)
+    form, why = _decide_form(gamma, task)
+    proof.conclusion = {"gamma": gamma, "eta": None, "loss": loss, "form": form,
+                        "strength": _strength(task)}
+    reason = "" if form == "gd" else "; ".join(
+        [f"{k} fails ({v.how})" for k, v in hyps.items.items()
+         if v.holds is False and k != "assumption-1"] + [why])
+    eta = canonical(gamma[0, 0]) if form == "gd" else None
+    return NonlinearOptimum(task, "closed-form-general", form, gamma, eta, loss, hyps, proof,
+                            _strength(task), reason, C, B, {"f2": mom.f2}, None, True, {}, width)
+
+
+def step_general_normal_equations(d) -> Step:
+    """Sigma Gamma* C = B for Gamma* = Sigma^-1 B C^-1, as an identity in generic symmetric
+    Sigma, B and C (so it holds for the radicals computed above)."""
+    def sym(name):
+        return sp.Matrix(d, d, lambda i, j: sp.Symbol(f"{name}{min(i, j) + 1}{max(i, j) + 1}"))
+    Sg, Bg, Cg = sym("S"), sym("B"), sym("C")
+    gamma = Sg.inv() * Bg * Cg.inv()
+    return Step.identity("normal-equations", "Normal equations", Sg * gamma * Cg, Bg,
+                         "Gamma* = Sigma^-1 B C^-1 minimises the convex quadratic "
+                         "tr(Gamma C Gamma^T Sigma) - 2 tr(Gamma^T Sigma B) + E[y_q^2]",
+                         statement="Sigma Gamma* C = B for generic symmetric Sigma, B, C")
+
+
+def general_gamma(mom: GeneralMoments, Sigma, n, s2):
+    """Gamma* = n Sigma^-1 B adj(M) / det(M), M = (n-1) B + E[f^2 x x^T] + s2 Sigma (= n C), with
+    coefficients of the polynomials in (n, s2) kept compact (radicals in numerators), and L*."""
+    B = sp.Matrix(mom.mm)
+    M = (n - 1) * B + sp.Matrix(mom.f2xx) + s2 * Sigma
+    gens = [g for g in (n, s2) if isinstance(g, sp.Symbol)]
+    det = sp.expand(M.det())
+    adj = M.adjugate()
+    num = (n * Sigma.inv() * B * adj).applyfunc(sp.expand)
+    lc = sp.Poly(det, *gens).LC() if gens else det
+
+    def tidy(p):
+        if not gens:
+            return sp.radsimp(sp.expand(p / lc))
+        poly = sp.Poly(p, *gens)
+        return sum((sp.expand(sp.radsimp(cf / lc)) * sp.prod([g**e for g, e in zip(gens, mono, strict=True)])
+                    for mono, cf in poly.terms()), sp.Integer(0))
+    den = tidy(det)
+    gamma = num.applyfunc(lambda e: tidy(e) / den)
+    trace = sp.expand((Sigma.inv() * B * adj * B.T).trace())
+    loss = mom.f2 + s2 - n * tidy(trace) / den
+    C = M / n
+    return gamma, loss, C, B
+
+
+def _decide_form(gamma, task):
+    """("gd", "") when Gamma* = eta I exactly, else ("general", why) with a witness: an entry
+    of Gamma* - Gamma*_11 I shown nonzero by interval arithmetic at n = 10, s2 = 1/4."""
+    d = gamma.rows
+    at = {pinned.n: sp.Integer(10), pinned.s2: sp.Rational(1, 4)}
+    old = ctx.prec
+    try:
+        ctx.dps = 30
+        for i in range(d):
+            for j in range(d):
+                diff = gamma[i, j] - (gamma[0, 0] if i == j else 0)
+                if diff == 0:
+                    continue
+                ball = arb_value(sp.sympify(diff).xreplace(at))
+                if not ball.contains(0):
+                    return "general", (f"Gamma*[{i + 1},{j + 1}] - "
+                                       f"{'Gamma*[1,1]' if i == j else '0'} = {ball.str(6)} != 0 at "
+                                       "n = 10, s2 = 1/4 (interval arithmetic)")
+    finally:
+        ctx.prec = old
+    off = all(exact_equal(gamma[i, j], 0) for i in range(d) for j in range(d) if i != j)
+    diag = all(exact_equal(gamma[i, i], gamma[0, 0]) for i in range(d))
+    return ("gd", "") if off and diag else ("general", "Gamma* is not shown to be a multiple of I")
+
+
+# --- rigorous enclosures, Sigma = I, Omega = c I ------------------------------------------------
+
+def _enclosure_route(task, hyps, link, width, c, digits, why) -> NonlinearOptimum:
+    d, n, s2 = task.d, task.n, task.noise
+    enc = single_index_enclosure(link, d, c, digits)
+    if width > 1:
+        enc = EnclosedMoments(enc.m2 * width, enc.f2x2 * width, enc.f2 * width, enc.digits,
+                              enc.nodes, enc.pieces, enc.seconds)
+    proof = Derivation(f"Theorem 3 for {task.describe()}")
+    proof.add(Step.checked("outside-exp-piecewise", "Outside the exp-piecewise class",
+                           f"the exact route does not apply: {why}; the moments are enclosed "
+                           "instead", True, "the exact decomposition is a decision procedure "
+                           "for the exp-piecewise class", "exact decomposition attempt"))
+    proof.add(Step.checked(
+        "moments-enclosed", "Theorem 3 moments enclosed",
+        "E|m_f|^2, E[f^2 |x|^2], E[f^2] lie in the intervals shown", True,
+        "inner integrals by acb.integral, outer by Gauss-Legendre with Bernstein-ellipse error "
+        "bounds, tails by growth bounds (every term a ball)",
+        f"interval arithmetic (python-flint arb), {enc.nodes} outer nodes, {enc.pieces} pieces",
+        lhs=sp.Tuple(M2, F2X2, F2), relation="in",
+        rhs=sp.Tuple(*[decimal_interval(v) for v in (enc.m2, enc.f2x2, enc.f2)])))
+    proof.add(step_odd_block_structural(task.response.family))
+    proof.add(step_context_split(n))
+    proof.extend(_lemma_steps(hyps))
+    eta_sym, loss_sym, steps = _scalar_gd_steps(d, n, s2, M2, F2X2, F2, exact=False)
+    proof.extend(steps)
+    result = NonlinearOptimum(task, "enclosure", "gd", None, None, None, hyps, proof, "enclosure",
+                              "", moments={"eta-formula": eta_sym, "loss-formula": loss_sym},
+                              enclosure=enc, odd_orthogonal=True, width=width)
+    if not (task.n_symbolic or task.noise_symbolic):
+        ball = result.eta_ball(int(n), s2)
+        proof.add(Step.checked("eta-enclosed", "Step size enclosed", "eta* lies in the interval",
+                               True, "ball arithmetic on the formula above",
+                               "interval arithmetic", lhs=sp.Symbol("eta"), relation="in",
+                               rhs=decimal_interval(ball)))
+    proof.conclusion = {"form": "gd", "strength": "enclosure", "eta-formula": eta_sym}
+    return result
+
+
+__all__ = ["NonlinearOptimum", "theorem3_optimum", "eta_formula", "general_gamma", "M2", "F2X2",
+           "F2", "MOMENT_NAMES"]

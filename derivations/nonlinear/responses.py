@@ -71,7 +71,7 @@ def response_model(task: Task) -> ResponseModel:
         expr = parse_expression(resp.expr, d)
         f = sp.expand(expr.xreplace({S: index})) if expr.is_polynomial(*names.values()) \
             else expr.xreplace({S: index})
-        # an expression in s alone is a single-index response: high-precision route applies
+        # an expression in s alone is a single-index response (closed-form or enclosure routes)
         link = expr if expr.free_symbols <= {S} else None
     else:  # two-layer-relu: f = sum_j a_j relu(v_j^T x), a_j ~ N(0, 1), v_j ~ N(0, Omega)
         return ResponseModel(resp.family, d, None, None, resp.width, xs, ws)

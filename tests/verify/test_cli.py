@@ -29,9 +29,9 @@ def check_shape(doc):
         assert isinstance(sym["gamma"], list) and all(isinstance(x, str) for row in sym["gamma"] for x in row)
         assert sym["eta"] is None or isinstance(sym["eta"], str)
         assert isinstance(sym["loss"], str)
-        assert sym["form"] in ("gd", "preconditioned-gd", "general")
+        assert sym["form"] in ("gd", "preconditioned-gd", "general", "unknown")
         assert isinstance(sym["assumptions"], dict)
-        assert sym["strength"] in ("instance", "symbolic-n", "symbolic-d", "symbolic-sigma")
+        assert sym["strength"] in ("instance", "symbolic-n", "symbolic-d", "symbolic-sigma", "enclosure")
         if t["numeric"] is not None:
             num = t["numeric"]
             for key in ("gamma", "gamma_se"):
