@@ -264,16 +264,49 @@ def reduction_steps(d: int) -> list:
                 same = lhs == rhs
                 steps.append(Step.checked(
                     f"reduction-{kind}-{int(qik)}{int(res)}",
-                    f"Reduction ({kind}, {variant})",
-                    (f"The {kind} parameterisation ({variant}) predicts exactly "
-                     "(1/n) sum_i (u^T z_i)(z_i^T M x_q)" + (" + (1/n)(u_x^T x_q)(x_q^T A x_q)" if qik else "")
-                     + (" + r^T x_q" if res and kind == "paper" else "")
-                     + f" with u, M, r read off its weights (d = {d})."),
-                    same,
-                    ("Associativity: h^T W^V z (W^K z)^T W^Q z_q = (W^V^T h)^T z * z^T (W^K^T W^Q) z_q; "
-                     "only the first d columns of W^K^T W^Q meet z_q = (x_q, 0)."),
-                    (f"exact: both sides expanded in a sparse polynomial ring over all {len(gens)} weight "
-                     "and token coordinates (two generic context tokens) and compared"),
+                    f"Reduction ({kind} parameterisation, {variant})", reduction_words(kind, qik, res), same,
+                    ("Associativity of the products; the query token carries 0 in its label slot, so "
+                     "only the first d columns of the key-query product meet it."),
+                    (f"exact: both predictions expanded in a sparse polynomial ring over all {len(gens)} "
+                     f"weight and token coordinates at d = {d} (two generic context tokens) and compared"),
                     detail="" if same else "the two polynomials differ",
-                    data={"terms": len(lhs)}))
+                    data={"terms": len(lhs)}, display=reduction_display(kind, qik, res)))
     return steps
+
+
+def reduction_words(kind: str, qik: bool, res: bool):
+    """The reduction claim in words, with the effective parameters read off the weights."""
+    from .statements import expression as e
+    from .statements import statement as st
+
+    d, m = e("d"), e("M")
+    if kind == "paper":
+        read = (st("u = W_V^T * h"), " and ", m, " the first ", d, " columns of ", e("W_K^T * W_Q"))
+        if res:
+            read += (", ", e("r"), " the first ", d, " entries of ", e("h"))
+    else:
+        read = (e("u^T"), " the last row of ", e("W_PV"), " and ", m, " the first ", d, " columns of ",
+                e("W_KQ"))
+    what = {(False, False): "", (True, False): " with the query among the keys",
+            (False, True): " with the residual connection", (True, True): " with both variants"}[(qik, res)]
+    return (f"In the {kind} parameterisation{what}, every key contributes exactly the effective "
+            "model's term, with ",) + read + (".",)
+
+
+def reduction_display(kind: str, qik: bool, res: bool) -> tuple:
+    """The identities behind a reduction, per key z (and the query z_q), as statement trees."""
+    from .statements import statement as st
+
+    if kind == "paper":
+        out = [st("h^T * W_V * z * (W_K * z)^T * W_Q * z_q = (u^T * z) * (z^T * M * x_q)")]
+        if qik:
+            out.append(st("h^T * W_V * z_q * (W_K * z_q)^T * W_Q * z_q = (u_x^T * x_q) * (x_q^T * A * x_q)"))
+        if res:
+            out.append(st("h^T * z_q = r^T * x_q"))
+        return tuple(out)
+    out = [st("e^T * W_PV * z * (z^T * W_KQ * z_q) = (u^T * z) * (z^T * M * x_q)")]
+    if qik:
+        out.append(st("e^T * W_PV * z_q * (z_q^T * W_KQ * z_q) = (u_x^T * x_q) * (x_q^T * A * x_q)"))
+    if res:
+        out.append(st("e^T * z_q = 0"))
+    return tuple(out)

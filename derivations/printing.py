@@ -19,6 +19,8 @@ prose: words are escaped as text, mathematics goes through the printers.
 
 from __future__ import annotations
 
+import sympy as sp
+
 from .notation.latex import NotationLatexPrinter, display_lines, expression_lines
 from .notation.text import TextPrinter
 
@@ -88,4 +90,43 @@ def display_tex(relation, width: int | None = None) -> list:
                          else RELATION_TEX[relation.rel], relation.rhs, **kwargs)
 
 
-__all__ = ["latex", "text", "escape", "latex_words", "text_words", "display_tex", "RELATION_TEX"]
+__all__ = ["latex", "text", "escape", "latex_words", "text_words", "display_tex", "value_lines", "RELATION_TEX"]
+
+
+def value_lines(name_tex: str, value, width: int | None = None) -> list:
+    """``align`` body lines showing ``name = value`` readably within the line width.
+
+    A matrix whose entries fit is shown whole (pmatrix); otherwise entry by entry. A long
+    fraction is shown as N/D with N and D on their own (broken) lines; other long sums are
+    broken between terms.
+    """
+    from .notation.latex import LINE_WIDTH, visible_width
+
+    width = width or LINE_WIDTH
+    if isinstance(value, sp.MatrixBase):
+        whole = latex(value)
+        if visible_width(whole) <= width and all(visible_width(latex(x)) <= width // max(value.cols, 1)
+                                                  for x in value):
+            return [f"{name_tex} &= {whole}"]
+        lines = []
+        for i in range(value.rows):
+            for j in range(value.cols):
+                lines += value_lines(f"{name_tex}_{{{i + 1}{j + 1}}}", value[i, j], width)
+        return lines
+    tex = latex(value)
+    if visible_width(tex) + visible_width(name_tex) <= width:
+        return [f"{name_tex} &= {tex}"]
+    num, den = sp.fraction(sp.together(value)) if isinstance(value, sp.Expr) else (value, sp.Integer(1))
+    if den != 1 and visible_width(latex(num)) > width // 2:
+        lines = [f"{name_tex} &= \\frac{{N}}{{D}}, \\quad \\text{{where}}"]
+        lines += _broken("N", sp.expand(num), width)
+        lines += _broken("D", sp.expand(den), width)
+        return lines
+    return _broken(name_tex, value, width)
+
+
+def _broken(name_tex, value, width):
+    """name = value with the value's top-level sum broken over lines (continuations indented)."""
+    indent = "&\\quad "
+    body = expression_lines(value, width=width - 6, prefix="")
+    return [f"{name_tex} &= {body[0]}"] + [indent + b.replace(indent, "") for b in body[1:]]

@@ -90,8 +90,9 @@ class Step:
         if not self.display and (self.lhs is not None or self.rhs is not None):
             object.__setattr__(self, "display", (Relation(self.lhs, self.relation, self.rhs),))
         for rel in tuple(self.display) + tuple(self.computed):
-            if not isinstance(rel, Relation):
-                raise ValueError(f"display and computed hold Relation objects, got {type(rel).__name__}")
+            # a Relation, or a statement tree's RelationNode (same lhs / rel / rhs)
+            if not all(hasattr(rel, a) for a in ("lhs", "rel", "rhs")):
+                raise ValueError(f"display and computed hold relations, got {type(rel).__name__}")
         if self.status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {self.status!r}")
         if self.relation not in RELATIONS:

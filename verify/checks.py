@@ -94,7 +94,9 @@ def entrywise(check_id: str, estimate, se, exact, what: str, expect_agree=True, 
     detail = (f"{what}: max |z| = {abs(zmax):.2f} at entry {k + 1} of {len(z)} "
               f"(tolerance |z| <= {tol:.2f}: alpha = 1e-4, Bonferroni, t with {df} df); "
               f"estimate {verb} the exact value")
-    return Check(check_id, "pass" if ok else "fail", zmax, detail, tol, "numeric")
+    data = {"what": what, "test": f"max |z| over {len(z)} entries", "expect_agree": expect_agree,
+            "estimate": est.tolist(), "se": se.tolist(), "exact": ex.tolist(), "df": df}
+    return Check(check_id, "pass" if ok else "fail", zmax, detail, tol, "numeric", data)
 
 
 def frobenius(check_id: str, estimate, se, exact, what: str, expect_agree=True, df=None) -> Check:
@@ -117,7 +119,9 @@ def frobenius(check_id: str, estimate, se, exact, what: str, expect_agree=True, 
     detail = (f"{what}: ||estimate - exact||_F = {dist:.3g}, sum z^2 = {q:.2f} on {k} entries "
               f"({'F' if df else 'chi-square'} test as z = {z:.2f}; tolerance z <= {tol:.2f}); "
               f"{'agrees' if agree else 'differs'}")
-    return Check(check_id, "pass" if ok else "fail", z, detail, tol, "numeric")
+    data = {"what": what, "test": f"{'F' if df else 'chi-square'} test of sum z^2 over {k} entries, as a z",
+            "expect_agree": expect_agree, "distance": dist, "df": df}
+    return Check(check_id, "pass" if ok else "fail", z, detail, tol, "numeric", data)
 
 
 def claim_gamma_checks(res, gamma_exact, what: str) -> list:
@@ -142,4 +146,6 @@ def scalar(check_id: str, estimate: float, se: float, exact: float, what: str, e
     detail = (f"{what}: estimate {estimate:.6g} +- {se:.2g} vs exact {exact:.6g} "
               f"(z = {z:.2f}; tolerance |z| <= {tol:.2f}: alpha = 1e-4, t with {df} df); "
               f"{'agrees' if agree else 'differs'}")
-    return Check(check_id, "pass" if ok else "fail", z, detail, tol, "numeric")
+    data = {"what": what, "test": "|z|", "expect_agree": expect_agree, "estimate": [float(estimate)],
+            "se": [float(se)], "exact": [float(exact)], "df": df}
+    return Check(check_id, "pass" if ok else "fail", z, detail, tol, "numeric", data)

@@ -154,7 +154,7 @@ def latex_lines(result) -> list:
     """Gamma*, eta*, L* as LaTeX (SymPy's printer, the project's symbol names)."""
     import sympy as sp
 
-    from .report.latex import latex as tex
+    from derivations.printing import latex as tex
 
     exact = result.exact
     out = []

@@ -236,9 +236,10 @@ class DocumentResult:
         for r in self.steps:
             status = r.status
             detail = r.detail if r.status != ASSUMED else f"assumed, not checked: {r.spec.justification}"
-            steps.append(Step(r.spec.name, r.spec.name, r.spec.text, None, "=", None,
+            steps.append(Step(r.spec.name, r.spec.name, "", None, "=", None,
                               r.spec.justification, r.method or ("assumed" if r.status == ASSUMED else ""),
-                              status, detail, {"tree": r.spec.node, "status": r.status}))
+                              status, detail, {"tree": r.spec.node, "status": r.status, "text": r.spec.text},
+                              display=(r.spec.node,)))
         return Derivation(self.document.title or self.document.source, steps,
                           conclusion={"strength": self.document.scope.strength, **self.counts()})
 

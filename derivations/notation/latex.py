@@ -28,7 +28,7 @@ from sympy.printing.latex import LatexPrinter
 
 from ..symbols import LATEX_NAMES
 from .text import ADD, MUL, NEG, POSTFIX, level
-from .tree import AddNode, BuiltinNode, InverseNode, NameNode, NegNode, NumberNode
+from .tree import AddNode, BuiltinNode, InverseNode, NameNode, NegNode, NumberNode, scalar_groups
 
 GREEK = {g: "\\" + g for g in (
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
@@ -68,6 +68,7 @@ _PARAMETER_NAMES = [
     (re.compile(r"^t(\d+)_x(\d+)$"), lambda m: f"x_{{{int(m[1]) + 1},{m[2]}}}"),
     (re.compile(r"^t(\d+)_y$"), lambda m: f"y_{{{int(m[1]) + 1}}}"),
     (re.compile(r"^t_q(\d+)$"), lambda m: f"x_{{q,{m[1]}}}"),
+    (re.compile(r"^e$"), lambda m: "e_{d+1}"),
 ]
 
 
@@ -149,8 +150,16 @@ class NotationLatexPrinter(LatexPrinter):
         return "-" + self.paren(node.arg, NEG)
 
     def _print_MulNode(self, node):
-        out = prev = self.paren(node.args[0], MUL)
-        for a in node.args[1:]:
+        groups = scalar_groups(node.args)
+        if len(groups) > 1 and sum(len(g) > 1 for g in groups) >= 2:
+            # several scalar factors: (u^T z)(z^T M x_q), each run in parentheses
+            return "".join(r"\left(" + self._print_factors(g) + r"\right)" if len(g) > 1
+                           else self.paren(g[0], MUL + 1) for g in groups)
+        return self._print_factors(node.args)
+
+    def _print_factors(self, args):
+        out = prev = self.paren(args[0], MUL)
+        for a in args[1:]:
             s = self.paren(a, MUL + 1)
             if s[:1].isdigit() or s.startswith("-") or isinstance(a, NumberNode):
                 joiner = r" \cdot "
@@ -177,6 +186,9 @@ class NotationLatexPrinter(LatexPrinter):
         if isinstance(node.arg, InverseNode) and isinstance(node.arg.arg, NameNode):
             return self._print(node.arg.arg) + r"^{-\top}"
         s = self.paren(node.arg, POSTFIX)
+        m = re.fullmatch(r"([A-Za-z])\^\{([A-Za-z]+)\}", s)
+        if m:                                   # W^{V} transposed: W^{V\top}, one superscript
+            return f"{m[1]}^{{{m[2]}\\top}}"
         if _has_superscript(s) and not s.endswith(r"\right)"):
             s = "{" + s + "}"
         return s + r"^\top"

@@ -68,8 +68,18 @@ class TextPrinter(StrPrinter):
         return "-" + self.paren(node.arg, NEG)
 
     def _print_MulNode(self, node):
-        parts = [self.paren(node.args[0], MUL)]
-        parts += [self.paren(a, MUL + 1) for a in node.args[1:]]
+        from .tree import scalar_groups
+
+        groups = scalar_groups(node.args)
+        if len(groups) > 1 and sum(len(g) > 1 for g in groups) >= 2:
+            # (u^T * z) * (z^T * M * x_q): the scalar runs in parentheses (parses back equal)
+            return " * ".join("(" + self._factors(g) + ")" if len(g) > 1 else self.paren(g[0], MUL + 1)
+                              for g in groups)
+        return self._factors(node.args)
+
+    def _factors(self, args):
+        parts = [self.paren(args[0], MUL)]
+        parts += [self.paren(a, MUL + 1) for a in args[1:]]
         return " * ".join(parts)
 
     def _print_DivNode(self, node):

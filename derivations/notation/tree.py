@@ -349,6 +349,25 @@ class RelationNode(Node):
         return (self.lhs, self.rhs)
 
 
+def scalar_groups(args) -> list:
+    """Split a product's factors into its scalar-valued runs, left to right.
+
+    ``u^T z z^T M x_q`` gives [[u^T, z], [z^T, M, x_q]]: printers parenthesise such runs
+    ((u^T z)(z^T M x_q)) so a reader sees the scalars the product multiplies. Factors after
+    the last complete scalar run form the final group.
+    """
+    groups, current, shape = [], [], None
+    for a in args:
+        current.append(a)
+        shape = a.shape if shape is None else product_shape(shape, a.shape)
+        if shape == SCALAR and len(current) > 1:
+            groups.append(current)
+            current, shape = [], None
+    if current:
+        groups.append(current)
+    return groups
+
+
 def walk(node: Node):
     """Every node of a tree, parents before children (iterative: no recursion limit)."""
     stack = [node]

@@ -1,14 +1,13 @@
-"""LaTeX-ready derivation reports (``python -m verify.all --report DIR``).
+"""LaTeX-ready reports (``python -m verify.all --report DIR``).
 
-Per task, ``DIR/<task>/`` holds ``steps.tex`` (setup, every proof step as a numbered display
-with its justification, check and status, the optimum in closed form; ``\\input``-able),
-``comparison.tex`` (exact versus Monte Carlo, booktabs), figures (``gamma``, ``eta_n``,
-``convergence`` as PDF and PNG), ``report.tex`` and, when latexmk is installed, ``report.pdf``.
-``DIR/index.tex`` (and ``index.pdf``) lists every task with its status.
+Per task, ``DIR/<task>/`` holds ``steps.tex`` (the checked derivation, every step typeset from
+its mathematical objects; ``\\input``-able), ``comparison.tex`` (Monte Carlo against exact, every
+number the one its check used), ``task.tex`` (the task's section) and figures; ``DIR/onestep.tex``
+is the combined document (summary table, then one section per task), built once to
+``DIR/onestep.pdf``. Rendering goes through the one pair of printers in
+:mod:`derivations.printing`.
 """
 
 from .document import compile_tex, write_reports
-from .latex import OnestepPrinter
-from .latex import latex as to_latex
 
-__all__ = ["OnestepPrinter", "compile_tex", "to_latex", "write_reports"]
+__all__ = ["compile_tex", "write_reports"]

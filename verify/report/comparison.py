@@ -1,255 +1,97 @@
-"""comparison.tex: exact values against the Monte Carlo optimum, with SEs and z-scores."""
+r"""comparison.tex: the Monte Carlo side against the exact one, from the checks themselves.
+
+Every number in the table is the one the check used: the estimate, its standard error, the
+exact value at the Monte Carlo's n and s2, the z-score and the tolerance (one tolerance per
+check, everywhere). Estimates show their standard error to two significant digits and the
+estimate to the same decimal place.
+"""
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
-import sympy as sp
+from derivations.printing import escape
 
-from ..stats import z_threshold
-from . import latex as L
-from .steps import _conclusion, _parse
+STATUS = {"pass": "pass", "fail": r"\textbf{FAIL}", "n/a": "n/a", "error": r"\textbf{ERROR}"}
 
 
-def _exact_values(result):
-    """(Gamma*, L*) evaluated at the Monte Carlo (n, s2) as exact SymPy numbers, or Nones."""
-    spec = result.spec
-    if spec.task is None:
-        return None, None
-    c = _conclusion(result.exact) if result.exact is not None else {}
-    sym = result.symbolic or {}
-    gamma = (
-        c.get("gamma") if isinstance(c.get("gamma"), sp.MatrixBase) else _parse(sym.get("gamma"))
-    )
-    loss = c.get("loss") if c.get("loss") is not None else _parse(sym.get("loss"))
-    try:
-        g = spec.at_numeric_values(sp.Matrix(gamma)) if gamma is not None else None
-        if g is not None and not all(x.is_number for x in g):
-            g = None
-    except Exception:  # noqa: BLE001
-        g = None
-    try:
-        lo = sp.sympify(spec.at_numeric_values(loss)) if loss is not None else None
-        if lo is not None and not lo.is_number:
-            lo = None
-    except Exception:  # noqa: BLE001
-        lo = None
-    return g, lo
+def measured_tex(value: float, se: float) -> str:
+    """x \\pm se with the SE to two significant digits (math mode)."""
+    if not (math.isfinite(value) and math.isfinite(se)) or se <= 0:
+        return f"{value:.6g}"
+    places = max(0, 1 - int(math.floor(math.log10(se))))
+    return f"{value:.{places}f} \\pm {se:.{places}f}"
 
 
-def _num(x, fmt="{:.5f}") -> str:
-    if x is None:
-        return "--"
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        return "--"
-    if not math.isfinite(x):
-        return r"$\infty$" if x > 0 else r"$-\infty$"
-    return "$" + fmt.format(x).replace("e", r"\mathrm{e}") + "$"
+def _exact_num(x: float) -> str:
+    return f"{x:.6g}"
 
 
-def _exact_cell(value) -> str:
-    """An exact number: its fraction when short, then the decimal."""
-    if value is None:
-        return "--"
-    value = sp.nsimplify(value)
-    dec = f"{float(value):.5f}"
-    tex = L.latex(value)
-    if value.is_Integer or len(tex) > 28:
-        return f"${dec}$"
-    return rf"${tex} \approx {dec}$"
-
-
-def _z(est, exact, se):
-    if est is None or exact is None or se is None:
+def _row_values(check):
+    """(estimate cell, exact cell) for a check with one estimate; None for multi-entry checks."""
+    data = check.data or {}
+    est, se, ex = data.get("estimate"), data.get("se"), data.get("exact")
+    if not est or len(est) != 1:
         return None
-    se = float(se)
-    if se <= 0:
-        return 0.0 if float(est) == float(exact) else math.inf
-    return (float(est) - float(exact)) / se
+    return "$" + measured_tex(est[0], se[0]) + "$", "$" + _exact_num(ex[0]) + "$"
 
 
-def _zcell(z) -> str:
-    return "--" if z is None else _num(z, "{:+.2f}")
-
-
-def _ok(z, tol) -> str:
-    if z is None or tol is None:
-        return ""
-    return "yes" if abs(z) <= tol else r"\textbf{no}"
-
-
-def _check(result, check_id):
-    return next((c for c in result.checks if c.id == check_id), None)
-
-
-def symbolic_rows(result) -> list[str]:
-    c = _conclusion(result.exact) if result.exact is not None else {}
-    sym = result.symbolic or {}
+def checks_table(checks) -> str:
+    """One row per check: what was compared, the numbers, z, tolerance, verdict."""
     rows = []
-    for key, name in (
-        ("gamma", r"$\Gamma^\star$"),
-        ("eta", r"$\eta^\star$"),
-        ("loss", r"$L^\star$"),
-    ):
-        value = c.get(key) if c.get(key) is not None else _parse(sym.get(key))
-        if value is None:
-            continue
-        if L.renderable(value):
-            value = L.display_form(value)
-            if isinstance(value, sp.MatrixBase) and not L.matrix_fits(value):
-                cell = r"entrywise, see \eqref{eq:" + _prefix(result) + ":gamma-star}"
-            else:
-                cell = (
-                    "$"
-                    + (
-                        r"\left(\begin{smallmatrix}"
-                        + r" \\ ".join(
-                            " & ".join(L.latex(x) for x in row) for row in value.tolist()
-                        )
-                        + r"\end{smallmatrix}\right)"
-                        if isinstance(value, sp.MatrixBase)
-                        else L.latex(value)
-                    )
-                    + "$"
-                )
-        else:
-            cell = "(too long to display)"
-        rows.append(f"{name} & {cell} \\\\")
-    return rows
+    for c in checks:
+        data = c.data or {}
+        what = escape(data.get("what") or c.id)
+        values = _row_values(c)
+        est, ex = values if values else ("", "")
+        z = "" if c.z is None or not math.isfinite(c.z) else f"${c.z:.2f}$"
+        tol = "" if c.threshold is None else f"${c.threshold:.2f}$"
+        expect = "" if data.get("expect_agree", True) else " (must differ)"
+        rows.append(f"{escape(c.id)}{expect} & {what} & {est} & {ex} & {z} & {tol} & {STATUS[c.status]} \\\\")
+    if not rows:
+        return ""
+    head = (r"\begin{tabular}{@{}p{2.6cm}p{4.2cm}llrrl@{}}" "\n" r"\toprule" "\n"
+            r"check & compared & estimate & exact & $z$ & tol. & \\ \midrule")
+    return head + "\n" + "\n".join(rows) + "\n" + r"\bottomrule" + "\n" + r"\end{tabular}" + "\n"
 
 
-def _prefix(result):
-    from .steps import slug
-
-    return slug(result.spec.name)
+def gamma_table(numeric: dict) -> str:
+    """Monte Carlo Gamma (with SEs) beside the exact Gamma* at the same n, s2, entry by entry."""
+    exact = (numeric or {}).get("exact") or {}
+    gamma, se, ref = numeric.get("gamma"), numeric.get("gamma_se"), exact.get("gamma")
+    if not gamma or not ref:
+        return ""
+    rows = []
+    for i, row in enumerate(gamma):
+        for j, value in enumerate(row):
+            s, r = se[i][j], ref[i][j]
+            z = (value - r) / s if s > 0 else float("nan")
+            zt = f"${z:.2f}$" if math.isfinite(z) else "--"
+            rows.append(f"$\\Gamma_{{{i + 1}{j + 1}}}$ & ${measured_tex(value, s)}$ & ${_exact_num(r)}$ & {zt} \\\\")
+    return (r"\begin{tabular}{@{}lrrr@{}}" "\n" r"\toprule" "\n"
+            r"entry & Monte Carlo & exact & $z$ \\ \midrule" "\n" + "\n".join(rows) + "\n"
+            r"\bottomrule" "\n" r"\end{tabular}" "\n")
 
 
 def comparison_tex(result) -> str:
-    """The comparison.tex fragment of one task (booktabs)."""
-    spec = result.spec
-    fit = getattr(result, "fit", None)
-    out = [
-        "% generated by onestep (verify.report); needs booktabs",
-        r"\subsection*{Exact versus Monte Carlo}",
-    ]
-    if fit is None or result.numeric is None:
-        reason = (
-            "this is an all-$d$ proof (no fixed dimension to sample)"
-            if spec.task is None
-            else "the covariances are symbolic"
-            if (spec.task.Sigma.free_symbols or spec.task.Omega.free_symbols)
-            else "the Monte Carlo side was not run for this task"
-        )
-        out.append(r"\noindent No Monte Carlo comparison: " + reason + ". The exact values are:")
-        out.append(r"\begin{center}\begin{tabular}{@{}ll@{}}\toprule")
-        out.append(r"quantity & exact value \\ \midrule")
-        out += symbolic_rows(result) or [r"\multicolumn{2}{@{}l}{(no closed form available)} \\"]
-        out.append(r"\bottomrule\end{tabular}\end{center}")
-        out.append(_checks_table(result))
-        return "\n".join(out) + "\n"
-
-    n_num, s2_num = spec.numeric_values()
-    gamma_exact, loss_exact = _exact_values(result)
-    est = np.atleast_2d(np.asarray(fit.gamma, dtype=float))
-    se = np.atleast_2d(np.asarray(fit.gamma_se, dtype=float))
-    d = est.shape[0]
-    gcheck = _check(result, "gamma-entries")
-    target_note = ""
-    if spec.role == "control" and gcheck is not None:
-        target_note = (
-            r" This task is a negative control: the checks below compare the fit with the "
-            r"\emph{false} claim and must fail to agree; "
-            r"the table compares it with the true optimum."
-        )
-    g_tol = z_threshold(d * d)
-    out.append(
-        rf"\noindent Monte Carlo: {int(fit.samples)} prompts at $n = {n_num}$, "
-        rf"$\sigma^2 = {L.latex(s2_num)}$; standard errors by the jackknife; "
-        r"$z = (\text{estimate} - \text{exact})/\text{SE}$; tolerances from the standard errors "
-        r"(family-wise false-alarm probability $10^{-4}$, Bonferroni over the entries)."
-        + target_note
-    )
-    out.append(r"\begin{center}\small\begin{tabular}{@{}lllrrrl@{}}\toprule")
-    out.append(r"quantity & exact & Monte Carlo & SE & $z$ & tol. $|z|$ & agrees \\ \midrule")
-    for i in range(d):
-        for j in range(d):
-            ex = gamma_exact[i, j] if gamma_exact is not None else None
-            z = _z(est[i, j], ex, se[i, j])
-            out.append(
-                rf"$\Gamma_{{{i + 1}{j + 1}}}$ & {_exact_cell(ex)} & {_num(est[i, j])} & "
-                rf"{_num(se[i, j], '{:.2g}')} & {_zcell(z)} & {g_tol:.2f} & {_ok(z, g_tol)} \\"
-            )
-    out.append(r"\midrule")
-    if gamma_exact is not None:
-        tr_exact = sp.nsimplify(gamma_exact.trace() / d)
-        z = _z(fit.eta, tr_exact, fit.eta_se)
-        name = (
-            r"$\eta^\star$"
-            if (result.symbolic or {}).get("form") == "gd"
-            else r"$\operatorname{tr}\Gamma/d$"
-        )
-        out.append(
-            rf"{name} & {_exact_cell(tr_exact)} & {_num(fit.eta)} & {_num(fit.eta_se, '{:.2g}')} & "
-            rf"{_zcell(z)} & {z_threshold(1):.2f} & {_ok(z, z_threshold(1))} \\"
-        )
-    if loss_exact is not None:
-        z = _z(fit.loss, loss_exact, fit.loss_se)
-        out.append(
-            rf"$L^\star$ (in-sample${{}}^a$) & {_exact_cell(loss_exact)} & {_num(fit.loss)} & "
-            rf"{_num(fit.loss_se, '{:.2g}')} & {_zcell(z)} & -- & \\"
-        )
-    odd = np.asarray(getattr(fit, "odd", []), dtype=float).ravel()
-    odd_se = np.asarray(getattr(fit, "odd_se", []), dtype=float).ravel()
-    if odd.size:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            zs = np.where(odd_se > 0, odd / odd_se, 0.0)
-        k = int(np.argmax(np.abs(zs)))
-        tol = z_threshold(odd.size)
-        names = list(getattr(fit, "odd_names", []) or [])
-        which = L.escape(names[k]) if k < len(names) else str(k + 1)
-        out.append(
-            rf"odd block, max $|z|$ ({odd.size} coeff., at {which}) & $0$ & {_num(odd[k])} & "
-            rf"{_num(odd_se[k], '{:.2g}')} & {_num(abs(zs[k]), '{:.2f}')} & {tol:.2f} & "
-            rf"{_ok(float(zs[k]), tol)} \\"
-        )
-    out.append(r"\bottomrule\end{tabular}\end{center}")
-    out.append(
-        r"\noindent{\footnotesize ${}^a$ the in-sample minimum of the empirical loss "
-        r"is biased low by "
-        r"$O(p/N)$; the unbiased comparison is the check \texttt{loss-at-optimum} below.}"
-    )
-    out.append(_checks_table(result))
+    """The Monte Carlo section of a task: the setting, Gamma entries, and every check."""
+    num = result.numeric
+    checks = [c for c in result.checks if c.kind == "numeric"]
+    exact_checks = [c for c in result.checks if c.kind != "numeric"]
+    out = []
+    if num:
+        out.append(rf"\noindent Monte Carlo: {num['samples']} prompts at $n = {num['n']}$, "
+                   rf"$\sigma^2 = {escape(num['noise'])}$ (seconds: {num['seconds']:.1f}); "
+                   r"standard errors from 30 jackknife groups or batch means, tolerances for a "
+                   r"false-alarm probability of $10^{-4}$ per check (Student $t$, 29 degrees of freedom)."
+                   r"\par\medskip")
+        table = gamma_table(num)
+        if table:
+            out.append(r"\noindent" + "\n" + table + r"\medskip")
+    if checks:
+        out.append(r"\noindent" + "\n" + checks_table(checks))
+    if exact_checks:
+        items = "".join(rf"\item \texttt{{{escape(c.id)}}} ({STATUS[c.status]}): {escape(c.detail)}" "\n"
+                        for c in exact_checks)
+        out.append(r"\paragraph{Exact checks.}" "\n" r"\begin{itemize}" "\n" + items + r"\end{itemize}")
     return "\n".join(out) + "\n"
-
-
-def _checks_table(result) -> str:
-    if not result.checks:
-        return ""
-    rows = [
-        r"\begin{center}\small\begin{tabular}{@{}llrrp{0.52\linewidth}@{}}\toprule",
-        r"check & status & $z$ & tol. & what was compared \\ \midrule",
-    ]
-    for c in result.checks:
-        status = c.status if c.passed else r"\textbf{FAIL}"
-        detail = c.detail or ""
-        rows.append(
-            rf"\texttt{{{L.escape(c.id)}}} & {status} & {_zcell(c.z)} & "
-            rf"{'--' if c.threshold is None else f'{c.threshold:.2f}'} & {L.text(detail)} \\"
-        )
-    rows.append(r"\bottomrule\end{tabular}\end{center}")
-    role = (
-        "a negative control: a check passes when the false claim is refuted"
-        if result.spec.role == "control"
-        else "a claim: every check must pass"
-    )
-    return (
-        r"\noindent All checks of this task ("
-        + role
-        + "; overall: \\textbf{"
-        + result.status.upper()
-        + "}):\n"
-        + "\n".join(rows)
-    )

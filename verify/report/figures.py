@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
-from .steps import _conclusion, _parse
+from ..answer import answer_of
 
 #: context lengths of the extra Monte Carlo points on the eta*(n) figure
 EXTRA_N = (2, 5, 20)
@@ -56,13 +56,8 @@ def figure_data(result, seed: int = 0, extra_points: bool = True) -> dict:
     task = spec.task
     if task is None:
         return data
-    c = _conclusion(result.exact) if result.exact is not None else {}
-    sym = result.symbolic or {}
-    form = c.get("form") or sym.get("form") or "general"
-    gamma = (
-        c.get("gamma") if isinstance(c.get("gamma"), sp.MatrixBase) else _parse(sym.get("gamma"))
-    )
-    loss = c.get("loss") if c.get("loss") is not None else _parse(sym.get("loss"))
+    ans = answer_of(result)
+    form, gamma, loss = ans.form, ans.gamma, ans.loss
     numeric_sigma = not (task.Sigma.free_symbols or task.Omega.free_symbols)
     sigma = np.array(task.Sigma.tolist(), dtype=float) if numeric_sigma else None
     n_num, s2_num = spec.numeric_values()
@@ -77,11 +72,9 @@ def figure_data(result, seed: int = 0, extra_points: bool = True) -> dict:
         except Exception:  # noqa: BLE001
             gamma_exact = None
     loss_exact = None
-    try:
-        value = sp.sympify(spec.at_numeric_values(loss)) if loss is not None else None
-        loss_exact = float(value) if value is not None and value.is_number else None
-    except Exception:  # noqa: BLE001
-        loss_exact = None
+    if isinstance(loss, sp.Expr):
+        value = spec.at_numeric_values(loss)
+        loss_exact = float(value) if value.is_number else None
 
     weights, eta_name = _eta_transform(form, sigma, d)
     if fit is not None and gamma_exact is not None:
@@ -95,7 +88,7 @@ def figure_data(result, seed: int = 0, extra_points: bool = True) -> dict:
         }
 
     # eta*(n): exact curve from the symbolic eta when it depends on n
-    eta_expr = c.get("eta") if c.get("eta") is not None else _parse(sym.get("eta"))
+    eta_expr = ans.eta
     if (
         eta_expr is not None
         and isinstance(eta_expr, sp.Expr)
@@ -183,11 +176,13 @@ def _save(fig, directory: Path, stem: str) -> list[str]:
 
 
 def _log_x(ax):
-    """A log x axis with plain tick labels (mathtext tick labels are slow to lay out)."""
-    from matplotlib.ticker import FormatStrFormatter, NullFormatter
+    """A log x axis with ticks at 1, 2, 5 x 10^k labelled in plain numbers (a single decade
+    would otherwise carry one label; mathtext labels are slow to lay out)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 
@@ -257,8 +252,7 @@ def _eta_figure(plt, e: dict, directory: Path) -> list[str]:
     points = list(e["points"])
     if e["extra"]:
         points += _extra_fits(e)
-    fig, ax = plt.subplots(figsize=(4.6, 3.1))
-    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.15, top=0.9)
+    fig, ax = plt.subplots(figsize=(4.8, 3.3), layout="constrained")
     ax.plot(e["ns"], e["curve"], color="C0", lw=1.5, label=f"exact η*(n) = {e['text']}")
     for source, marker, color in (("task fit", "o", "C3"), ("extra fit", "s", "C1")):
         pts = [p for p in points if p["source"] == source]
@@ -285,12 +279,11 @@ def _eta_figure(plt, e: dict, directory: Path) -> list[str]:
 
 
 def _convergence_figure(plt, c: dict, directory: Path) -> list[str]:
-    fig, axes = plt.subplots(1, 2, figsize=(7.2, 2.8))
-    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.17, top=0.86, wspace=0.3)
+    fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.0), layout="constrained")
     s = np.asarray(c["samples"], float)
     panels = (
-        (axes[0], "eta", "tr(Γ)/d of the fit", c["eta_exact"], c["eta_se"]),
-        (axes[1], "loss", "in-sample loss", c["loss_exact"], c["loss_se"]),
+        (axes[0], "eta", "step size tr(Γ)/d of the fit", c["eta_exact"], c["eta_se"]),
+        (axes[1], "loss", "in-sample loss of the fit", c["loss_exact"], c["loss_se"]),
     )
     for ax, key, label, exact, se in panels:
         ax.plot(s, c[key], "o-", ms=3, color="C0", label="LSA fit (cumulative samples)")
