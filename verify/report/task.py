@@ -124,7 +124,8 @@ def task_tex(result, directory: str, figures: dict) -> str:
     """The \\section of one task; ``directory`` is the task's directory relative to the document."""
     spec = result.spec
     label = slug(spec.name)
-    out = [rf"\section{{\texorpdfstring{{\texttt{{{escape(spec.name)}}}}}{{{escape(spec.name)}}}}}\label{{sec:{label}}}"]
+    name = escape(spec.name)
+    out = [rf"\section{{\texorpdfstring{{\texttt{{{name}}}}}{{{name}}}}}\label{{sec:{label}}}"]
     if spec.description:
         out.append(r"\noindent " + escape(spec.description) + r"\par\smallskip")
     out.append(verdict_tex(result))
