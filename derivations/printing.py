@@ -25,13 +25,14 @@ from .notation.latex import NotationLatexPrinter, display_lines, expression_line
 from .notation.text import TextPrinter
 
 #: LaTeX of the relations a Relation may carry
-RELATION_TEX = {"=": "=", "<=": r"\le", ">=": r"\ge", "succ": r"\succ", "succeq": r"\succeq",
+RELATION_TEX = {"=": "=", "<": "<", ">": ">", "<=": r"\le", ">=": r"\ge", "succ": r"\succ", "succeq": r"\succeq",
                 "perp": r"\perp", "in": r"\in", "implies": r"\Longrightarrow"}
-RELATION_TEXT = {"=": "=", "<=": "<=", ">=": ">=", "succ": "succ", "succeq": "succeq",
+RELATION_TEXT = {"=": "=", "<": "<", ">": ">", "<=": "<=", ">=": ">=", "succ": "succ", "succeq": "succeq",
                  "perp": "perp", "in": "in", "implies": "=>"}
 
 _TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+                "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+                "|": r"\textbar{}", "<": r"\textless{}", ">": r"\textgreater{}"}
 
 
 def _is_relation(obj) -> bool:
@@ -59,8 +60,10 @@ def text(obj) -> str:
 
 
 def escape(words: str) -> str:
-    """Plain words for LaTeX text mode."""
-    return "".join(_TEX_SPECIAL.get(ch, ch) for ch in str(words))
+    """Plain words for LaTeX text mode: special characters escaped, and anything that is not
+    printable ASCII (control characters, symbols a font may lack) shown as ``?``."""
+    return "".join(_TEX_SPECIAL.get(ch, ch) if ch.isascii() and (ch.isprintable() or ch in "\n\t")
+                   else "?" for ch in str(words))
 
 
 def _parts(words):

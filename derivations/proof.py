@@ -36,7 +36,7 @@ PROVED, REFUTED, UNPROVED, ASSUMED = "proved", "refuted", "unproved", "assumed"
 STATUSES = (PROVED, REFUTED, UNPROVED, ASSUMED)
 
 #: relation names and their LaTeX
-RELATIONS = {"=": "=", "<=": r"\le", ">=": r"\ge", "succ": r"\succ", "succeq": r"\succeq",
+RELATIONS = {"=": "=", "<": "<", ">": ">", "<=": r"\le", ">=": r"\ge", "succ": r"\succ", "succeq": r"\succeq",
              "perp": r"\perp", "in": r"\in", "implies": r"\Longrightarrow"}
 
 
@@ -183,7 +183,7 @@ class Derivation:
     proved; ``first_failure`` names the step that breaks the argument.
     """
 
-    title: str
+    title: object          # plain words, or rich words (a tuple of words and mathematics)
     steps: list = field(default_factory=list)
     setup: str = ""
     conclusion: dict = field(default_factory=dict)
@@ -228,5 +228,7 @@ class Derivation:
     def __str__(self):
         verdict = "does NOT hold" if not self.holds else (
             f"holds, assuming {len(self.assumed)} step(s)" if self.assumed else "holds")
-        head = f"{self.title}: {verdict}"
+        from .printing import text_words
+
+        head = f"{text_words(self.title)}: {verdict}"
         return "\n".join([head] + [f"  {i + 1}. {s}" for i, s in enumerate(self.steps)])

@@ -34,14 +34,17 @@ VECTORS = {
     "u_x": "constant", "b": "constant", "r": "constant", "theta": "constant", "thetastar": "constant",
     "theta_gd": "constant", "theta_odd": "constant", "c": "constant", "c_gd": "constant",
     "F": "opaque", "F_gd": "opaque", "F_odd": "opaque", "m_f": "opaque", "e": "constant",
-    "v": "constant", "z": "opaque",
+    "v": "constant", "z": "opaque", "x": "N(0, Sigma)",
 }
 SCALARS = {
     "u_y": "constant", "yhat": "opaque", "y_q": "opaque", "eps_q": "N(0, s2)", "eta": "constant",
     "etastar": "constant", "L": "constant", "Lstar": "constant", "k": "constant", "rho": "constant",
-    "a": "constant", "f_q": "opaque", "kappa": "constant",
+    "a": "constant", "f_q": "opaque", "kappa": "constant", "f": "opaque", "y": "opaque",
+    "s": "opaque", "eps": "N(0, s2)", "alpha": "opaque", "beta": "opaque",
 }
-CONTEXT = {"x_i": "N(0, Sigma)", "eps_i": "N(0, s2)", "z_i": "N(0, I)"}
+CONTEXT = {"x_i": "N(0, Sigma)", "eps_i": "N(0, s2)", "z_i": "N(0, I)",
+           # generic per-example scalars (the split of a double average into i = j and i != j)
+           "alpha_i": "N(0, 1)", "beta_i": "N(0, 1)"}
 DEFINITIONS = {"y_i": "w^T * x_i + eps_i", "g": "avg(y_i * x_i)", "S": "avg(x_i * x_i^T)"}
 
 
@@ -65,4 +68,38 @@ def expression(text: str):
     return node
 
 
-__all__ = ["statement", "expression", "vocabulary"]
+def math(text: str):
+    """A relation when ``text`` has one (=, succeq, succ), else an expression."""
+    padded = f" {text} "
+    if "=" in text or " succ " in padded or " succeq " in padded:
+        return statement(text)
+    return expression(text)
+
+
+@lru_cache(maxsize=512)
+def words(text: str) -> tuple:
+    """Rich words from a sentence with ``$...$`` math in the statement language.
+
+    The math is parsed into statement trees (so it is shape-checked and rendered by the
+    printers); the words stay plain. The sentences are the project's own constants.
+
+    >>> from derivations.printing import latex_words, text_words
+    >>> w = words("The second moment $C = E[g * g^T]$ of $g$ is positive definite.")
+    >>> text_words(w)
+    'The second moment C = E[g * g^T] of g is positive definite.'
+    >>> latex_words(w)
+    'The second moment $C = \\\\mathbb{E}\\\\left[g g^\\\\top\\\\right]$ of $g$ is positive definite.'
+    """
+    parts = text.split("$")
+    if len(parts) % 2 == 0:
+        raise ValueError(f"unbalanced $ in {text!r}")
+    out = []
+    for k, part in enumerate(parts):
+        if k % 2:
+            out.append(math(part))
+        elif part:
+            out.append(part)
+    return tuple(out)
+
+
+__all__ = ["statement", "expression", "math", "words", "vocabulary"]

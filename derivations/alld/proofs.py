@@ -39,7 +39,9 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from ..proof import Derivation, Step
+from ..notation.display import InnerNode, OuterNode, SympyNode
+from ..notation.tree import AddNode, DivNode, ExpectNode, MulNode, RelationNode
+from ..proof import Derivation, Relation, Step
 from ..symbols import n, s2
 from .canonical import Canonical, decide
 from .positivity import certify_positive_definite
@@ -60,6 +62,22 @@ from .tensor import (
 )
 from .wick import expect
 
+def e(text):
+    """A statement tree of the project's vocabulary (imported late: statements imports alld)."""
+    from ..statements import expression
+    return expression(text)
+
+
+def math(text):
+    from ..statements import math as _math
+    return _math(text)
+
+
+def words(text):
+    from ..statements import words as _words
+    return _words(text)
+
+
 KINDS = ("theorem1", "theorem2", "general-prior", "theorem3-cubic")
 ENGINE = "all-d engine: index-level Isserlis, delta contraction, canonical chains/traces"
 
@@ -69,11 +87,6 @@ ETA = n / (n + d + 1 + s2)
 LOSS = s2 + d * (d + 1 + s2) / (n + d + 1 + s2)
 #: Theorem 3's step size for y = (w^T x)^3 + eps, Sigma = Omega = I
 ETA3 = 9 * n * (d + 2) * (d + 4) / ((d + 2) * (d + 4) * (9 * n + 15 * d + 81) + s2)
-
-
-def _sym(text):
-    """A display symbol whose name is LaTeX (renders verbatim)."""
-    return sp.Symbol(text)
 
 
 @dataclass
@@ -113,6 +126,23 @@ class Setting:
 
     def E(self, t: Tensor) -> Canonical:
         return Canonical.of(expect(t, self.covariances))
+
+    # --- how the claims are written (statement language; Sigma = I leaves no factor) -------
+    @property
+    def identity_covariance(self) -> bool:
+        return self.kind in ("theorem1", "theorem3-cubic")
+
+    def quadratic_text(self, gamma: str = "Gamma") -> str:
+        """tr(Gamma C Gamma^T Sigma) - 2 tr(Gamma^T Sigma B) + E[y_q^2] in the statement language."""
+        if self.identity_covariance:
+            return f"tr({gamma} * C * ({gamma})^T) - 2 * tr(({gamma})^T * B) + E[y_q^2]"
+        return f"tr({gamma} * C * ({gamma})^T * Sigma) - 2 * tr(({gamma})^T * Sigma * B) + E[y_q^2]"
+
+    def energy_text(self) -> str:
+        """E[y_q^2] as the closed form the quadratic is written with."""
+        if self.cubic:
+            return "15 * d * (d + 2) * (d + 4) + s2"
+        return "tr(Sigma * Omega) + s2" if self.kind == "general-prior" else "d + s2"
 
 
 def setting(kind: str) -> Setting:
@@ -156,11 +186,50 @@ def _as_tensor(value) -> Tensor:
     return scalar(value)
 
 
-def _step(key, title, statement, lhs_canon, rhs_canon, lhs, rhs, justification, method=ENGINE,
-          **decide_args):
+def _step(key, title, statement, lhs_canon, rhs_canon, display, justification, method=ENGINE,
+          shown=None, computed=(), **decide_args):
+    """A step decided by the engine: ``display`` states the claim; when it fails, the engine's
+    value of the side ``shown`` (a statement tree) is added to ``computed``."""
     ok, reason = decide(lhs_canon, rhs_canon, **decide_args)
-    return Step.checked(key, title, statement, ok, justification, method, lhs=lhs, rhs=rhs,
-                        detail=reason, data={"computed": lhs_canon, "claimed": rhs_canon})
+    computed = tuple(computed)
+    if ok is not True and shown is not None:
+        computed += (Relation(shown, "=", lhs_canon.to_sympy()),)
+    return Step.checked(key, title, statement, ok, justification, method, detail=reason,
+                        data={"computed": lhs_canon, "claimed": rhs_canon},
+                        display=tuple(display), computed=computed)
+
+
+def _value(obj):
+    """A claimed value (Tensor or SymPy) as a SymPy object for display."""
+    if isinstance(obj, Tensor):
+        return Canonical.of(obj).to_sympy()
+    return sp.sympify(obj)
+
+
+#: the display of the default odd features and of the targets they are orthogonal to
+ODD_FEATURE_DISPLAY = {
+    "x_i x_i^T (x) x_q": lambda: OuterNode((e("avg(x_i * x_i^T)"), e("x_q"))),
+    "y_i^2 x_q": lambda: e("avg(y_i^2) * x_q"),
+    "(1/n) x_q (x) x_q (x) x_q": lambda: DivNode(OuterNode((e("x_q"), e("x_q"), e("x_q"))), e("n")),
+    "x_q (residual)": lambda: e("x_q"),
+}
+SYMMETRY_JUSTIFICATION = (
+    "Replacing $x_i$, $x_q$ and $w$ by their negatives leaves the law of the labels unchanged and "
+    "flips the sign of a product of odd degree; the engine finds no surviving Isserlis pairing.")
+
+
+def _orthogonality_display(feature, target_label):
+    """E[F (x) g (x) x_q] = 0 or E[y_q F] = 0 as a relation of trees."""
+    if target_label.startswith("GD"):
+        return Relation(ExpectNode(OuterNode((feature, e("g"), e("x_q")))), "=", sp.Integer(0))
+    return Relation(ExpectNode(MulNode((e("y_q"), feature))), "=", sp.Integer(0))
+
+
+def _orthogonality_words(kind, feature, target_label):
+    target = (" to the GD-block feature ", OuterNode((e("g"), e("x_q")))) if target_label.startswith("GD") \
+        else (" to the target ", e("y_q"))
+    return (f"The {kind} feature ", feature, " is orthogonal") + target + (
+        ", entry by entry, for every d, n and noise variance.",)
 
 
 # --- the steps (each takes its inputs explicitly so tests can perturb them) -----------
@@ -170,6 +239,8 @@ def orthogonality_steps(s: Setting, odd_features=None) -> list:
 
     The default odd features are F_abc = (1/n) sum_i x_ia x_ib x_qc and
     F_c = (1/n) sum_i y_i^2 x_qc; the GD-block feature is (1/n) sum_j y_j x_ja x_qb.
+    ``odd_features``: (label, feature tensor) pairs, optionally with a third element, the
+    feature's statement tree for the display (otherwise it is shown as F).
     """
     if odd_features is None:
         odd_features = []
@@ -180,7 +251,8 @@ def orthogonality_steps(s: Setting, odd_features=None) -> list:
         y = s.response(x) + example_scalar("e")
         odd_features.append(("y_i^2 x_q", average(y * y) * gaussian("xq")))
     steps = []
-    for label, feature in odd_features:
+    for label, feature, *shown in odd_features:
+        tree = shown[0] if shown else ODD_FEATURE_DISPLAY.get(label, lambda: e("F"))()
         xq = gaussian("xq")
         gd_feature = s.g() * xq
         for target_label, target in (("GD-block feature g (x) x_q", gd_feature),
@@ -190,10 +262,9 @@ def orthogonality_steps(s: Setting, odd_features=None) -> list:
             zero = Canonical({}, lhs.order)
             steps.append(_step(
                 f"odd-orthogonal:{label}|{target_label}", "Odd block is orthogonal",
-                f"E[({label}) (x) {target_label}] = 0 (every coordinate, all d, n, s2)",
-                lhs, zero, _sym(rf"\mathbb{{E}}[({label}) \otimes {target_label}]"), sp.Integer(0),
-                "(x_i, x_q, w) -> -(x_i, x_q, w) leaves the labels' law invariant and flips the "
-                "sign of an odd-degree product; the engine finds no surviving Isserlis pairing"))
+                _orthogonality_words("odd", tree, target_label), lhs, zero,
+                (_orthogonality_display(tree, target_label),), words(SYMMETRY_JUSTIFICATION),
+                shown=_orthogonality_display(tree, target_label).lhs))
     return steps
 
 
@@ -204,19 +275,30 @@ def moment_steps(s: Setting, C: Tensor, B: Tensor) -> list:
         # nonlinear target: the cross moment is E[y_q x_q g^T] = E[m g^T] (Sigma = I)
         xq = gaussian("xq")
         computed_B = s.E(s.y_query(xq) * xq * s.g().T)
-        B_step = _step("moment-B", "Cross moment", "B := E[y_q x_q g^T] = E[m_f g^T]",
-                       computed_B, claimed_B, _sym(r"\mathbb{E}[y_q x_q g^\top]"),
-                       claimed_B.to_sympy(), "E[y_q x_q | w] = m_f(w) = 3 |w|^2 w; Isserlis on w")
+        lhs = e("E[y_q * x_q * g^T]")
+        B_step = _step("moment-B", "Cross moment",
+                       words("The cross moment $B$ of the target with $g$ has the closed form shown; "
+                             "it equals the second moment of $m_f$ with $g$."),
+                       computed_B, claimed_B, (Relation(lhs, "=", claimed_B.to_sympy()),),
+                       words("Given $w$, the expectation of $y_q * x_q$ is $m_f$, with "
+                             "$m_f = 3 * w^T * w * w$ for the cubic link; Isserlis on $w$."),
+                       shown=lhs)
     else:
         computed_B = s.E(gaussian("w") * s.g().T)
-        B_step = _step("moment-B", "Cross moment", "B := E[w g^T]",
-                       computed_B, claimed_B, _sym(r"\mathbb{E}[w g^\top]"), claimed_B.to_sympy(),
-                       "E[y_i x_i^T | w] = w^T Sigma, then E[w w^T] = Omega")
+        lhs = e("E[w * g^T]")
+        B_step = _step("moment-B", "Cross moment",
+                       words("The cross moment $B$ of the task vector with $g$ has the closed form shown."),
+                       computed_B, claimed_B, (Relation(lhs, "=", claimed_B.to_sympy()),),
+                       words("Given $w$, the expectation of $y_i * x_i^T$ is $w^T * Sigma$; then "
+                             "$E[w * w^T] = Omega$."), shown=lhs)
+    lhs = e("E[g * g^T]")
     return [
-        _step("moment-C", "Second moment of g", "C := E[g g^T] with g = (1/n) sum_i y_i x_i",
-              computed_C, claimed_C, _sym(r"\mathbb{E}[g g^\top]"), claimed_C.to_sympy(),
-              "split sum_{i,j} into i = j (n terms) and i != j (n(n-1) terms); Isserlis on "
-              "x_i and w; tr(I) = d"),
+        _step("moment-C", "Second moment of g",
+              words("The second moment $C$ of $g = avg(y_i * x_i)$ has the closed form shown."),
+              computed_C, claimed_C, (Relation(lhs, "=", claimed_C.to_sympy()),),
+              "Split the double sum over examples into its n diagonal terms and its n(n - 1) "
+              "off-diagonal ones; Isserlis on the covariates and the task vector; the trace of the "
+              "identity is d.", shown=lhs),
         B_step,
     ]
 
@@ -229,22 +311,25 @@ def loss_quadratic_step(s: Setting, C: Tensor, B: Tensor) -> Step:
     quadratic = (trace(G @ C @ G.T @ s.Sigma) - 2 * trace(G.T @ s.Sigma @ B)
                  + s.target_energy())
     claimed = Canonical.of(quadratic)
+    loss = e("E[(x_q^T * Gamma * g - y_q)^2]")
+    display = (Relation(loss, "=", e(s.quadratic_text())), math(f"E[y_q^2] = {s.energy_text()}"))
     return _step("loss-quadratic", "Loss of the GD block",
-                 "for every d x d matrix Gamma, L(Gamma) = E[(x_q^T Gamma g - y_q)^2] = "
-                 "tr(Gamma C Gamma^T Sigma) - 2 tr(Gamma^T Sigma B) + E[y_q^2], with "
-                 + ("E[y_q^2] = 15 d(d+2)(d+4) + s2" if s.cubic
-                    else "E[y_q^2] = tr(Sigma Omega) + s2"),
-                 computed, claimed, _sym(r"L(\Gamma)"), claimed.to_sympy(),
-                 "x_q is independent of the context: E[x_q x_q^T] = Sigma; expand the square")
+                 words("For every matrix $Gamma$ the loss of the predictor $x_q^T * Gamma * g$ is a "
+                       "quadratic in $Gamma$, with $C$ and $B$ the closed forms above."),
+                 computed, claimed, display,
+                 words("The query $x_q$ is independent of the context, with $E[x_q * x_q^T] = Sigma$; "
+                       "expand the square."),
+                 computed=(Relation(loss, "=", computed.to_sympy()),))
 
 
 def normal_equation_step(s: Setting, gamma: Tensor, C: Tensor, B: Tensor) -> Step:
     lhs, rhs = Canonical.of(gamma @ C), Canonical.of(B)
     return _step("normal-equations", "Normal equations",
-                 "the claimed Gamma* solves Gamma* C = B (gradient of L vanishes: "
-                 "2 Sigma (Gamma C - B) = 0)",
-                 lhs, rhs, _sym(r"\Gamma^\ast C"), rhs.to_sympy(),
-                 "substitute Gamma*, cancel X X^{-1}")
+                 words("The claimed $Gammastar$ solves the normal equations, so the gradient of the "
+                       "loss vanishes there."),
+                 lhs, rhs, (math("Gammastar * C = B"),),
+                 "Substitute the claimed optimum and cancel each matrix against its inverse.",
+                 shown=e("Gammastar * C"), computed=(Relation(e("Gammastar"), "=", _value(gamma)),))
 
 
 def completed_square_step(s: Setting, gamma: Tensor, C: Tensor, B: Tensor, loss) -> Step:
@@ -254,26 +339,33 @@ def completed_square_step(s: Setting, gamma: Tensor, C: Tensor, B: Tensor, loss)
     M = G - gamma
     square = trace(M @ C @ M.T @ s.Sigma) + _as_tensor(loss)
     lhs, rhs = Canonical.of(quadratic), Canonical.of(square)
+    tail = "" if s.identity_covariance else " * Sigma"
+    square_text = f"tr((Gamma - Gammastar) * C * (Gamma - Gammastar)^T{tail}) + Lstar"
     return _step("completed-square", "Completed square",
-                 "for every Gamma: tr(Gamma C Gamma^T Sigma) - 2 tr(Gamma^T Sigma B) + "
-                 "E[y_q^2] = tr((Gamma - Gamma*) C (Gamma - Gamma*)^T Sigma) + L*",
-                 lhs, rhs, _sym(r"L(\Gamma)"), rhs.to_sympy(),
-                 "expand; C symmetric, C^{-1} C = I; the rest is L*")
+                 words("For every matrix $Gamma$ the loss is a completed square around the claimed "
+                       "$Gammastar$ plus the claimed optimal loss $Lstar$."),
+                 lhs, rhs, (Relation(e(s.quadratic_text()), "=", e(square_text)),),
+                 "Expand; the second moment is symmetric and cancels against its inverse; what "
+                 "remains is the optimal loss.",
+                 computed=(Relation(e("Lstar"), "=", _value(loss)),))
 
 
 def convexity_step(s: Setting, C: Tensor) -> Step:
     c = Canonical.of(C)
     ok = certify_positive_definite(c, s.pd | {"Sigma"})
+    display = (math("C succ 0"),) + (() if s.identity_covariance else (math("Sigma succ 0"),))
     return Step.checked(
         "convexity", "Unique minimiser",
-        "C is positive definite (and so is Sigma), hence tr(M C M^T Sigma) = "
-        "|Sigma^(1/2) M C^(1/2)|_F^2 > 0 for M != 0: Gamma* is the unique minimiser of L and "
-        "L* = L(Gamma*) its minimum",
-        ok, "each term of C is a nonnegative multiple of a congruence of a positive-definite "
-        "matrix (traces of products of two PD matrices are positive), one strictly positive",
+        words(("The second moment $C$ is positive definite" if s.identity_covariance else
+               "The second moment $C$ and the covariance $Sigma$ are positive definite")
+              + ", so the completed square is positive for every $Gamma$ other than $Gammastar$: "
+              "$Gammastar$ is the unique minimiser of the loss and $Lstar$ its minimum."),
+        ok, "Each term of the second moment is a nonnegative multiple of a congruence of a "
+        "positive-definite matrix (traces of products of two such matrices are positive), and one "
+        "term is strictly positive.",
         "syntactic positive-definiteness certificate on the canonical form of C",
-        lhs=c.to_sympy(), relation="succ", rhs=sp.Integer(0),
-        detail="" if ok else "cannot certify C positive definite")
+        detail="" if ok else "cannot certify C positive definite", display=display,
+        computed=(Relation(e("C"), "=", c.to_sympy()),) if ok is not True else ())
 
 
 def optimal_loss_step(s: Setting, gamma: Tensor, loss) -> Step:
@@ -282,12 +374,23 @@ def optimal_loss_step(s: Setting, gamma: Tensor, loss) -> Step:
     residual = xq.T @ gamma @ s.g() - s.y_query(xq)
     computed = s.E(residual * residual)
     claimed = Canonical.of(_as_tensor(loss))
-    value = computed.scalar()
+    lhs = e("E[(x_q^T * Gammastar * g - y_q)^2]")
     return _step("optimal-loss", "Optimal loss",
-                 "E[(x_q^T Gamma* g - y_q)^2] = L*, recomputed with Gamma* inside the expectation",
-                 computed, claimed, _sym(r"L(\Gamma^\ast)"),
-                 claimed.to_sympy() if value is None else value,
-                 "Isserlis at the index level; Sigma Sigma^{-1} = I; tr(I) = d")
+                 "The loss at the claimed optimum, recomputed from scratch with the optimum inside "
+                 "the expectation, is the claimed optimal loss.",
+                 computed, claimed, (Relation(lhs, "=", e("Lstar")),),
+                 "Isserlis at the index level; each covariance cancels against its inverse; the "
+                 "trace of the identity is d.", shown=lhs,
+                 computed=(Relation(e("Lstar"), "=", claimed.to_sympy()),))
+
+
+def theorem3_eta_tree(noise_in_energy: bool = False):
+    """eta* = n E|m_f|^2 / (E[y^2 |x|^2] + (n - 1) E|m_f|^2) as a statement tree; with
+    ``noise_in_energy`` the energy is written E[f^2 |x|^2] + d s2."""
+    m2 = e("E[m_f^T * m_f]")
+    energy = e("E[f^2 * x^T * x] + d * s2") if noise_in_energy else e("E[y^2 * x^T * x]")
+    den = AddNode((energy, MulNode((e("n - 1"), m2))))
+    return RelationNode(e("etastar"), "=", DivNode(MulNode((e("n"), m2)), den))
 
 
 def theorem3_formula_step(s: Setting, eta) -> Step:
@@ -301,15 +404,21 @@ def theorem3_formula_step(s: Setting, eta) -> Step:
     m2 = Canonical.of(expect(s.response(x1) * s.response(x2) * (x1.T @ x2), covs)).scalar()
     y = s.response(x) + scalar_gaussian("e")
     energy = Canonical.of(expect(y * y * (x.T @ x), covs)).scalar()
+    display = (theorem3_eta_tree(),)
     if m2 is None or energy is None:
-        return Step.checked("theorem3-eta", "Theorem 3 step size", "moments did not reduce to "
-                            "scalars", None, "", ENGINE)
+        return Step.checked("theorem3-eta", "Theorem 3 step size", "The moments did not reduce to "
+                            "scalars.", None, "", ENGINE, display=display)
     paper = n * m2 / (energy + (n - 1) * m2)
     return Step.identity("theorem3-eta", "Theorem 3 step size", lhs=eta, rhs=paper,
-                         statement=f"eta* = n E|m_f|^2 / (E[y^2 |x|^2] + (n - 1) E|m_f|^2) with "
-                                   f"E|m_f|^2 = {sp.factor(m2)}, E[y^2|x|^2] = {sp.factor(energy)}",
-                         justification="m_f = E_x[x f(x)]; both moments by index-level Isserlis "
-                                       "(|w|^6 gives d(d+2)(d+4) through delta loops)")
+                         statement=words("The step size is Theorem 3's formula in the two moments "
+                                         "of the response, computed at symbolic d."),
+                         justification=words("Here $m_f$ is the expectation of $x * f$ over $x$; both "
+                                             "moments by index-level Isserlis (the sixth moment of "
+                                             "$w$ gives d(d + 2)(d + 4) through delta loops)."),
+                         display=display,
+                         computed=(Relation(e("E[m_f^T * m_f]"), "=", sp.factor(m2)),
+                                   Relation(e("E[y^2 * x^T * x]"), "=", sp.factor(energy)),
+                                   Relation(e("etastar"), "=", eta)))
 
 
 # --- the derivations --------------------------------------------------------------------
@@ -341,12 +450,13 @@ def prove(kind: str, overrides: dict | None = None) -> Derivation:
     if kind == "general-prior":
         conclusion["C"] = Canonical.of(c["C"]).to_sympy()
         conclusion["B"] = Canonical.of(c["B"]).to_sympy()
-    titles = {"theorem1": "Theorem 1 (Sigma = Omega = I) for all d, n, s2",
-              "theorem2": "Theorem 2 (Omega = Sigma^{-1}) for all d, n, s2 and every SPD Sigma",
-              "general-prior": "General prior: Gamma* = Omega Sigma C^{-1} for all d and SPD "
-                               "Sigma, Omega",
-              "theorem3-cubic": "Theorem 3 instance y = (w^T x)^3 + eps (Sigma = Omega = I) for "
-                                "all d, n, s2"}
+    titles = {"theorem1": words("Theorem 1 ($Sigma = I$, $Omega = I$) for every d, n and noise variance"),
+              "theorem2": words("Theorem 2 ($Omega = inv(Sigma)$) for every d, n, noise variance and "
+                                "positive definite $Sigma$"),
+              "general-prior": words("General prior: $Gammastar = Omega * Sigma * inv(C)$ for every d and "
+                                     "positive definite $Sigma$, $Omega$"),
+              "theorem3-cubic": words("Theorem 3 for $y = (w^T * x)^3 + eps$ ($Sigma = I$, $Omega = I$) "
+                                      "for every d, n and noise variance")}
     link = "(w^T x)^3" if s.cubic else "w^T x"
     setup = (f"x_1..x_n, x_q iid N(0, Sigma); w ~ N(0, Omega); y = {link} + eps, eps ~ N(0, s2); "
              "g = (1/n) sum_i y_i x_i; yhat = x_q^T Gamma g; d, n, s2 symbolic")
@@ -473,7 +583,11 @@ def merged_effective(B):
     return B["p_yx"], B["p_yy"], B["KQ"], B["kq_yx"], None
 
 
-def _pointwise_step(key, title, statement, lhs, rhs, justification):
+POINTWISE = ("all-d engine, pointwise: every value of the examples, the query and the weights; "
+             "averages split into distinct-index sums, canonical chains")
+
+
+def _pointwise_step(key, title, statement, lhs, rhs, justification, display):
     from .pointwise import Pointwise
     from .search import Atoms, find_counterexample
 
@@ -496,10 +610,47 @@ def _pointwise_step(key, title, statement, lhs, rhs, justification):
         ok = False if cx is not None else None
         detail = (f"counterexample at {cx.describe()}" if cx is not None else
                   "pointwise canonical forms differ and no counterexample was found")
-    return Step.checked(key, title, statement, ok, justification,
-                        "all-d engine, pointwise: every value of x_i, y_i, x_q and of the weights; "
-                        "averages split into distinct-index sums, canonical chains",
-                        detail=detail, data={"computed": left, "claimed": right})
+    return Step.checked(key, title, statement, ok, justification, POINTWISE, detail=detail,
+                        data={"computed": left, "claimed": right}, display=tuple(display))
+
+
+#: the effective model in blocks: u = (u_x, u_y), M = [A; b^T]
+EFFECTIVE = "avg((u_x^T * x_i + u_y * y_i) * (x_i^T * A * x_q + y_i * b^T * x_q))"
+#: the prediction of the paper's and the merged parameterisation, per key (plain model)
+PREDICTION = {"paper": "avg(h^T * W_V * z_i * (W_K * z_i)^T * W_Q * z_q)",
+              "merged": "avg(e^T * W_PV * z_i * (z_i^T * W_KQ * z_q))"}
+#: the variants' extra terms: the residual, and the query among the keys
+VARIANT_TERMS = {"paper": "h^T * z_q + h^T * W_V * z_q * (W_K * z_q)^T * W_Q * z_q / n",
+                 "merged": "e^T * W_PV * z_q * (z_q^T * W_KQ * z_q) / n"}
+EFFECTIVE_VARIANT_TERMS = {"paper": "r^T * x_q + (u_x^T * x_q) * (x_q^T * A * x_q) / n",
+                           "merged": "(u_x^T * x_q) * (x_q^T * A * x_q) / n"}
+
+
+def reduction_display(name: str, variants: bool) -> tuple:
+    """The reduction identity at every d: the parameterisation's prediction = the effective model."""
+    if not variants:
+        return (math(f"{PREDICTION[name]} = {EFFECTIVE}"),)
+    return (math(f"{PREDICTION[name]} + {VARIANT_TERMS[name]} = {EFFECTIVE} + {EFFECTIVE_VARIANT_TERMS[name]}"),)
+
+
+def reduction_statement(name: str, variants: bool) -> tuple:
+    what = " with the residual connection and the query among the keys" if variants else ""
+    if name == "paper":
+        read = words("with $u = W_V^T * h$ and $M$ the first d columns of $W_K^T * W_Q$")
+        if variants:
+            read += words(", and $r$ the first d entries of $h$")
+    else:
+        read = words("with $u^T$ the last row of $W_PV$ and $M$ the first d columns of $W_KQ$")
+        if variants:
+            read += (" (the residual adds the query's label slot, which holds 0)",)
+    return ((f"For every d and all weights, the {name} parameterisation{what} predicts exactly "
+             "the effective model, ",) + read
+            + words("; here $u_x$, $u_y$ are the blocks of $u$ and $A$, $b^T$ those of $M$."))
+
+
+REDUCTION_JUSTIFICATION = (
+    "Write each weight matrix in blocks acting on the token $z_i$ (its covariates and its label) and "
+    "on the query token $z_q$, whose label slot holds 0; expand.")
 
 
 def reduction_steps() -> list:
@@ -511,22 +662,25 @@ def reduction_steps() -> list:
         for residual, qik in ((False, False), (True, True)):
             B = blocks()
             u_x, u_y, A, b, r = effective(B)
-            variants = " with the residual and the query among the keys" if residual else ""
             steps.append(_pointwise_step(
                 f"reduction:{name}{':variants' if residual else ''}",
                 f"Reduction of the {name} parameterisation" + (" (variants)" if residual else ""),
-                f"for every d and all weights, the {name} LSA{variants} predicts exactly the "
-                "effective model avg((u_x^T x_i + u_y y_i) (x_i^T A x_q + y_i b^T x_q))"
-                + (" + r^T x_q + (1/n) (u_x^T x_q) (x_q^T A x_q)" if residual else "")
-                + (" with u = W^V^T h, M = [A; b^T] = first d columns of W^K^T W^Q, r = h_x"
-                   if name == "paper" else
-                   " with u = last row of W^PV, M = first d columns of W^KQ"
-                   + (", r = 0 (the query's label slot holds 0)" if residual else "")),
+                reduction_statement(name, residual),
                 predict(B, residual, qik),
                 effective_prediction(u_x, u_y, A, b, r if residual else None, qik),
-                "write each (d+1) x (d+1) weight in blocks [[W_xx, w_xy], [w_yx^T, w_yy]] acting "
-                "on z = (x, y) and z_q = (x_q, 0); expand"))
+                words(REDUCTION_JUSTIFICATION), reduction_display(name, residual)))
     return steps
+
+
+def lift_display(variants: bool = False) -> tuple:
+    """yhat = <u (x) M, F> with F = avg(z_i (x) z_i) (x) x_q (and the variants' terms)."""
+    lifted = InnerNode(OuterNode((e("u"), e("M"))), e("F"))
+    if variants:
+        extra = DivNode(InnerNode(OuterNode((e("u_x"), e("A"))), OuterNode((e("x_q"), e("x_q"), e("x_q")))),
+                        e("n"))
+        lifted = AddNode((lifted, e("r^T * x_q"), extra))
+    return (Relation(e("yhat"), "=", lifted),
+            Relation(e("F"), "=", OuterNode((e("avg(z_i * z_i^T)"), e("x_q")))))
 
 
 def lift_steps() -> list:
@@ -550,21 +704,23 @@ def lift_steps() -> list:
               + inner(u_y * b, F["yy"]))
     steps = [_pointwise_step(
         "convex-lift", "Convex lift",
-        "for every d: yhat = <T, F> with T = u (x) M, i.e. yhat = <u_x (x) A, F^xx> + "
-        "<u_x (x) b, F^xy> + <u_y A, F^yx> + <u_y b, F^yy>, F^xx_abc = avg(x_ia x_ib) x_qc, "
-        "F^xy_ac = avg(x_ia y_i) x_qc, F^yx_bc = avg(y_i x_ib) x_qc, F^yy_c = avg(y_i^2) x_qc: "
-        "the prediction is linear in T, so the loss is a convex quadratic in T",
+        ("For every d the prediction is linear in the lift ", OuterNode((e("u"), e("M"))))
+        + words(", so the loss is a convex quadratic in it. The check runs block by block: "
+                "$u_x$, $u_y$ of $u$ against $A$, $b^T$ of $M$."),
         effective_prediction(u_x, u_y, A, b), lifted,
-        "bilinear in (u, M): each term pairs one entry of u with one entry of M")]
+        "Bilinear in the two effective parameters: each term pairs one entry of u with one entry of M.",
+        lift_display())]
     xq = t.xq()
     qik_feature = (xq * xq) * xq / n
     steps.append(_pointwise_step(
         "convex-lift:variants", "Convex lift (variants)",
-        "with the residual and the query among the keys: yhat = <T, F> + <r, x_q> + "
-        "<u_x (x) A, F^q> with F^q_abc = (1/n) x_qa x_qb x_qc: still linear in (T, r)",
+        words("With the residual connection and the query among the keys the prediction is still "
+              "linear in the lift and in $r$."),
         effective_prediction(u_x, u_y, A, b, r, qik=True),
         lifted + r.T @ t.xq() + inner(u_x * A, qik_feature),
-        "the extra terms are linear in r and in u_x (x) A"))
+        words("The extra terms are linear in $r$ and in the block ") + (OuterNode((e("u_x"), e("A"))),)
+        + (" of the lift.",),
+        lift_display(variants=True)))
     # the GD block
     x, y = t.x(), t.y()
     x2, y2 = t.x(), t.y()
@@ -573,11 +729,12 @@ def lift_steps() -> list:
     x3, y3 = t.x(), t.y()
     steps.append(_pointwise_step(
         "gd-block", "GD block of the lift",
-        "the features of even degree in x (F^xy, F^yx) give one step of preconditioned GD: "
-        "<u_x (x) b, F^xy> + <u_y A, F^yx> = x_q^T Gamma g with Gamma = u_y A^T + b u_x^T, "
-        "g = avg(y_i x_i)",
+        words("The features of even degree in the covariates give one step of preconditioned "
+              "gradient descent, with the preconditioner $Gamma = u_y * A^T + b * u_x^T$."),
         gd, t.xq().T @ G @ average(y3 * x3),
-        "collect the terms y_i x_i^T (...) x_q"))
+        words("Collect the terms $y_i * x_i^T$ on the left of $x_q$."),
+        (math("avg((u_x^T * x_i) * y_i * b^T * x_q) + avg(u_y * y_i * x_i^T * A * x_q) = x_q^T * Gamma * g"),
+         math("Gamma = u_y * A^T + b * u_x^T"))))
     return steps
 
 
@@ -587,16 +744,18 @@ def variant_orthogonality_steps(s: Setting) -> list:
     steps = []
     for label, make in (("(1/n) x_q (x) x_q (x) x_q", lambda q: (q * q) * q / n),
                         ("x_q (residual)", lambda q: q)):
+        tree = ODD_FEATURE_DISPLAY[label]()
         for target_label, target in (("GD-block feature g (x) x_q", lambda q: s.g() * q),
                                      ("target y_q", s.y_query)):
             q = gaussian("xq")
             product = make(q) * target(q)
             lhs = s.E(product)
+            shown = _orthogonality_display(tree, target_label)
             steps.append(_step(
                 f"odd-orthogonal:{label}|{target_label}", "Variant feature is orthogonal",
-                f"E[({label}) (x) {target_label}] = 0 (every coordinate, all d, n, s2)",
-                lhs, Canonical({}, lhs.order), None, sp.Integer(0),
-                "x_q is independent of the context and of w; E[g] = 0 and E[w] = 0"))
+                _orthogonality_words("variant", tree, target_label), lhs, Canonical({}, lhs.order),
+                (shown,), words("The query $x_q$ is independent of the context and of $w$, and "
+                                "$E[g] = 0$ and $E[w] = 0$."), shown=shown.lhs))
     return steps
 
 
@@ -606,24 +765,33 @@ def realisability_steps(gamma: Tensor) -> list:
     x, y = t.x(), t.y()
     gd = t.xq().T @ gamma @ average(y * x)
     zero_v, one = _zero_vector, scalar(1)
+    claim = (math("yhat = x_q^T * Gammastar * g"),)
     steps = [_pointwise_step(
         "realisability:effective", "Realisability (effective parameters)",
-        "u = e_{d+1} (u_x = 0, u_y = 1), A = Gamma*^T, b = 0: yhat = x_q^T Gamma* g",
+        words("With $u_x = 0$, $u_y = 1$, $A = Gammastar^T$ and $b = 0$ the effective model predicts "
+              "one step of preconditioned gradient descent."),
         effective_prediction(zero_v(), one, gamma.T, zero_v()), gd,
-        "substitute; the odd features drop out")]
+        "Substitute; the odd features drop out.", claim)]
     B = paper_blocks(K=identity(), Q=gamma.T, V=identity(),
                      vectors={k: zero_v() for k in ("k_xy", "k_yx", "q_yx", "v_xy", "v_yx", "h_x")},
                      scalars={"k_yy": one, "v_yy": one, "h_y": one})
     x, y = t.x(), t.y()
     steps.append(_pointwise_step(
         "realisability:paper", "Realisability (paper weights)",
-        "W^K = I, W^Q = [[Gamma*^T, 0], [0, 0]], W^V = I, h = e_{d+1}: the paper's LSA predicts "
-        "x_q^T Gamma* g",
-        paper_prediction(B), t.xq().T @ gamma @ average(y * x), "substitute the blocks"))
+        words("The paper's weights $W_K = I$, $W_V = I$, $h = e$ and ") + (realising_query(),)
+        + (" predict the same.",),
+        paper_prediction(B), t.xq().T @ gamma @ average(y * x), "Substitute the blocks.", claim))
     B = merged_blocks(KQ=gamma.T, vectors={"kq_yx": zero_v(), "p_yx": zero_v()}, scalars={"p_yy": one})
     x, y = t.x(), t.y()
     steps.append(_pointwise_step(
         "realisability:merged", "Realisability (merged weights)",
-        "W^KQ = [[Gamma*^T, 0], [0, 0]], W^PV = I: the merged LSA predicts x_q^T Gamma* g",
-        merged_prediction(B), t.xq().T @ gamma @ average(y * x), "substitute the blocks"))
+        words("The merged weights $W_PV = I$ and ") + (realising_query("W_KQ"),) + (" predict the same.",),
+        merged_prediction(B), t.xq().T @ gamma @ average(y * x), "Substitute the blocks.", claim))
     return steps
+
+
+def realising_query(name: str = "W_Q") -> Relation:
+    """W^Q (or W^KQ) = [[Gamma*^T, 0], [0, 0]], a block matrix with a symbolic d."""
+    G = sp.MatrixSymbol("Gammastar", d, d)
+    block = sp.BlockMatrix([[G.T, sp.ZeroMatrix(d, 1)], [sp.ZeroMatrix(1, d), sp.ZeroMatrix(1, 1)]])
+    return Relation(e(name), "=", block)

@@ -26,15 +26,22 @@ fixed d; the derivation's strength is "symbolic-d" only when every step is "ever
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import sympy as sp
 
 from ..alld import Canonical, decide, expect, gaussian, identity, matrix, scalar, trace
 from ..alld import d as D
 from ..exact import canonical, exact_equal
-from ..proof import Derivation, Step
+from ..notation.display import SympyNode, scaled_identity
+from ..notation.tree import AddNode, DivNode, IdentityNode, MulNode, NegNode
+from ..proof import Derivation, Relation, Step
 from ..symbols import n, s2
 from .certificate import (
+    chi_display,
     eta_formula,
+    eta_tree,
+    moment_display,
     step_context_split,
     step_decomposition,
     step_inner,
@@ -88,6 +95,21 @@ def _scoped(step: Step, scope: str) -> Step:
     return step
 
 
+def e(text):
+    from ..statements import expression
+    return expression(text)
+
+
+def math(text):
+    from ..statements import math as _math
+    return _math(text)
+
+
+def words(text):
+    from ..statements import words as _words
+    return _words(text)
+
+
 def step_chi_symbolic(inner: InnerIntegrals, c) -> Step:
     """Every chi moment used, at symbolic d, by two routes."""
     p = sp.Symbol("p")
@@ -99,8 +121,10 @@ def step_chi_symbolic(inner: InnerIntegrals, c) -> Step:
         try:
             value = chi_moment(k, q, D)
         except NotPolynomialInD as err:
-            return _scoped(Step.checked("chi-moments", "Averages over the radius", str(err), None,
-                                        "", "", detail=str(err)), FIXED_D)
+            return _scoped(Step.checked("chi-moments", "Averages over the radius",
+                                        "An average over the radius is not a polynomial in d.",
+                                        None, "", "", detail=str(err), display=(chi_display(),)),
+                           FIXED_D)
         other = sp.diff((1 - 2 * p) ** (-D / 2), p, k // 2).xreplace({p: q})
         good = equal_d(value, other)
         if q == 0 and k // 2 <= 3:
@@ -115,11 +139,13 @@ def step_chi_symbolic(inner: InnerIntegrals, c) -> Step:
             ok, detail = False, f"E[r^{k} exp({q} r^2)] = {value} not confirmed"
     return _scoped(Step.checked(
         "chi-moments", "Averages over the radius",
-        "E[r^k exp(p r^2)] = 2^(k/2) Gamma((d + k)/2) / Gamma(d/2) (1 - 2p)^(-(d + k)/2), "
-        "r ~ chi_d, for every (k, p) used (all k even: polynomial in d)", ok,
-        "E[exp(p |w|^2)] = prod over the d coordinates of (1 - 2p)^(-1/2); k/2 derivatives in p "
-        "bring down |w|^k", "exact differentiation at symbolic d; p = 0 terms also by the all-d "
-        "engine (E[(w^T w)^j], j <= 3)", detail=detail), EVERY_D)
+        "The radius of the task vector has a chi distribution with d degrees of freedom; its moments "
+        "used here have the closed form shown (every power even: polynomial in d).", ok,
+        "The moment generating function of the squared radius is a product over the d independent "
+        "coordinates; derivatives in its exponent bring down even powers of the radius.",
+        f"exact differentiation at symbolic d ({len(used)} power and exponent pairs); the pure "
+        "powers also by the all-d engine (moments of the squared norm up to the third)",
+        detail=detail, display=(chi_display(),)), EVERY_D)
 
 
 def step_moments(link, inner, c, m2, f2x2, f2) -> Step:
@@ -133,14 +159,21 @@ def step_moments(link, inner, c, m2, f2x2, f2) -> Step:
                 ok, detail = False, f"{name} at d = {k}: {sym.xreplace({D: k})} != {val}"
     return _scoped(Step.checked(
         "moments", "Theorem 3 moments",
-        "E|m_f|^2 = E_r[A^2], E[f^2 |x|^2] = E_r[r^2 J], E[f^2] = E_r[J] as functions of d", ok,
-        "averages of the radial series term by term (previous step)",
+        "The three moments of the response as functions of d, averages of the inner integrals over "
+        "the radius.", ok,
+        "Averages of the radial series term by term (previous step).",
         "exact; cross-checked at d = 1, 2, 3, 4 by the fixed-d route",
-        lhs=sp.Tuple(*sp.symbols("m2 f2x2 f2")), rhs=sp.Tuple(m2, f2x2, f2), detail=detail),
+        display=moment_display({"m2": m2, "f2x2": f2x2, "f2": f2}), detail=detail),
         EVERY_D)
 
 
 CSYM, BSYM, ESYM = sp.symbols("c b E", positive=True)
+
+
+def _scalar_forms():
+    """C = c I, B = b I, Gamma* = (b/c) I as relations (c, b the scalar symbols)."""
+    return (Relation(e("C"), "=", scaled_identity("c")), Relation(e("B"), "=", scaled_identity("b")),
+            Relation(e("Gammastar"), "=", MulNode((SympyNode(BSYM / CSYM), IdentityNode()))))
 
 
 def step_normal_equations_alld() -> Step:
@@ -148,9 +181,11 @@ def step_normal_equations_alld() -> Step:
     G = scalar(BSYM / CSYM) * identity()
     lhs, rhs = Canonical.of(G @ (scalar(CSYM) * identity())), Canonical.of(scalar(BSYM) * identity())
     ok, reason = decide(lhs, rhs)
+    C, B, G_ = _scalar_forms()
     return _scoped(Step.checked("normal-equations", "Normal equations",
-                                "Gamma* = (b/c) I solves Gamma C = B with C = c I, B = b I", ok,
-                                "(b/c) c = b", ENGINE, lhs=lhs.to_sympy(), rhs=rhs.to_sympy(),
+                                ("With ", C, " and ", B, ", the multiple ", G_,
+                                 " of the identity solves the normal equations."), ok,
+                                "(b/c) c = b.", ENGINE, display=(math("Gammastar * C = B"),),
                                 detail=reason), EVERY_D)
 
 
@@ -164,12 +199,17 @@ def step_completed_square_alld() -> Step:
     square = trace(M @ C @ M.T) + scalar(ESYM - D * BSYM**2 / CSYM)
     lhs, rhs = Canonical.of(quadratic), Canonical.of(square)
     ok, reason = decide(lhs, rhs)
+    Cr, Br, Gr = _scalar_forms()
+    loss = Relation(e("Lstar"), "=", AddNode((e("E[y_q^2]"), NegNode(DivNode(
+        MulNode((e("d"), SympyNode(BSYM**2))), SympyNode(CSYM))))))
     return _scoped(Step.checked(
         "completed-square", "Completed square",
-        "for every d x d matrix Gamma: tr(Gamma C Gamma^T) - 2 tr(Gamma^T B) + E[y_q^2] = "
-        "tr((Gamma - Gamma*) C (Gamma - Gamma*)^T) + L*, Gamma* = (b/c) I, L* = E[y_q^2] - d b^2/c",
-        ok, "expand; C = c I", ENGINE, lhs=lhs.to_sympy(), rhs=rhs.to_sympy(), detail=reason),
-        EVERY_D)
+        ("For every matrix ", e("Gamma"), ", with ", Cr, ", ", Br, ", ", Gr, " and ", loss,
+         ", the loss is a completed square."),
+        ok, "Expand; the second moment is a multiple of the identity.", ENGINE,
+        display=(math("tr(Gamma * C * Gamma^T) - 2 * tr(Gamma^T * B) + E[y_q^2] = "
+                      "tr((Gamma - Gammastar) * C * (Gamma - Gammastar)^T) + Lstar"),),
+        detail=reason), EVERY_D)
 
 
 def step_values(eta, loss, c_value, b_value, energy) -> Step:
@@ -177,22 +217,24 @@ def step_values(eta, loss, c_value, b_value, energy) -> Step:
     ok = equal_d(eta * c_value, b_value) and equal_d(loss, energy - D * b_value**2 / c_value)
     return _scoped(Step.checked(
         "theorem3-eta", "Theorem 3 step size",
-        "eta* = b/c = n E|m_f|^2 / (E[y^2 |x|^2] + (n-1) E|m_f|^2) with E[y^2 |x|^2] = "
-        "E[f^2 |x|^2] + d s2, and L* = E[y_q^2] - d b^2 / c", ok,
-        "d b = E|m_f|^2, d c = ((n-1) E|m_f|^2 + E[y^2 |x|^2]) / n (traces)",
-        "exact, powers q^(d/2) as independent symbols", lhs=sp.Tuple(sp.Symbol("eta"),
-                                                                       sp.Symbol("L")),
-        rhs=sp.Tuple(eta, loss)), EVERY_D)
+        words("The step size $etastar$ is b/c, which is Theorem 3's formula, and the optimal loss is "
+              "$E[y_q^2]$ minus d b squared over c."), ok,
+        words("The traces give d b as $E[m_f^T * m_f]$ and d c as "
+              "$((n - 1) * E[m_f^T * m_f] + E[f^2 * x^T * x] + d * s2) / n$."),
+        "exact, powers q^(d/2) as independent symbols",
+        display=(eta_tree(noise_in_energy=True),),
+        computed=(Relation(e("etastar"), "=", eta), Relation(e("Lstar"), "=", loss))), EVERY_D)
 
 
 def step_convexity(link, c_value) -> Step:
     nonzero = sp.expand(link) != 0
     return _scoped(Step.checked(
         "convexity", "Unique minimiser",
-        "c > 0: E|m_f|^2 >= 0 and E[f^2 |x|^2] > 0 (an expectation of a nonnegative function that "
-        "is not a.s. 0, since g is not identically 0), so C = c I is positive definite",
-        nonzero, "squares have nonnegative expectations", "exact: the link is not the zero "
-        "expression", lhs=c_value, relation=">=", rhs=sp.Integer(0)), EVERY_D)
+        words("The second moment $C$ is positive definite: c is positive because the mean square "
+              "of $f$ times the squared norm of $x$ is positive, the link not being identically 0."),
+        nonzero, "Squares have nonnegative expectations.", "exact: the link is not the zero "
+        "expression", display=(math("C succ 0"),),
+        computed=(Relation(SympyNode(CSYM), "=", c_value),)), EVERY_D)
 
 
 def _tidy(expr):
@@ -208,8 +250,10 @@ def prove_single_index(link, c=1) -> Derivation:
     link = parse_link(link) if isinstance(link, str) else link
     c = sp.Rational(c)
     inner = InnerIntegrals.of(link)
-    proof = Derivation(f"Theorem 3 for y = {link} at s = w^T x, every d, n, s2 (Sigma = I, "
-                       f"Omega = {c} I)")
+    proof = Derivation(("Theorem 3 for ", Relation(e("y"), "=", SympyNode(link)),
+                        *words(" with $s = w^T * x$, $Sigma = I$ and "
+                               + ("$Omega = I$" if c == 1 else f"$Omega = {c} * I$")
+                               + ", for every d, n and noise variance")))
     proof.add(_scoped(step_decomposition(link, inner), EVERY_D))
     proof.add(_scoped(step_inner(inner), EVERY_D))
     chi = step_chi_symbolic(inner, c)
@@ -221,11 +265,9 @@ def prove_single_index(link, c=1) -> Derivation:
     m2, f2x2, f2 = mom.m2, mom.f2x2, mom.f2
     proof.add(step_moments(link, inner, c, m2, f2x2, f2))
     proof.add(_scoped(step_odd_block_structural("single-index"), EVERY_D))
-    lemma = scalar_matrix_step(4)
-    lemma = Step(lemma.key, lemma.title, lemma.statement, lemma.lhs, lemma.relation, lemma.rhs,
-                 lemma.justification, "exact orbit computation at d = 1..8; for larger d the "
-                 "case argument (group elements on at most 4 coordinates)", lemma.status,
-                 lemma.detail, {})
+    lemma = replace(scalar_matrix_step(4), data={},
+                    method="exact orbit computation at d = 1 to 8; for larger d the case argument "
+                           "(group elements on at most 4 coordinates)")
     if all(scalar_matrix_step(k).proved for k in range(1, 9)):
         proof.add(_scoped(lemma, EVERY_D))
     else:

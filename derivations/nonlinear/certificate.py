@@ -34,7 +34,9 @@ from .. import budget
 from .. import symbols as pinned
 from ..engine import context_expectation
 from ..exact import canonical, exact_equal
-from ..proof import Derivation, Step
+from ..notation.display import IntervalNode, OuterNode, SympyNode, scaled_identity
+from ..notation.tree import ExpectNode, MulNode
+from ..proof import Derivation, Relation, Step
 from ..task import Task
 from .closed_form import (
     GeneralMoments,
@@ -45,7 +47,7 @@ from .closed_form import (
     general_moments,
     isotropic_moments,
 )
-from .enclosure import EnclosedMoments, decimal_interval, single_index_enclosure
+from .enclosure import EnclosedMoments, decimal_interval_node, single_index_enclosure
 from .exact_optimum import exact_gd_block
 from .expoly import RHO, chi_moment, reproduces
 from .highprec import UnsupportedLink, arb_value
@@ -130,6 +132,32 @@ class NonlinearOptimum:
             ctx.prec = old
 
 
+def e(text):
+    """A statement tree of the project's vocabulary."""
+    from ..statements import expression
+    return expression(text)
+
+
+def math(text):
+    from ..statements import math as _math
+    return _math(text)
+
+
+def words(text):
+    from ..statements import words as _words
+    return _words(text)
+
+
+def eta_tree(noise_in_energy: bool = False):
+    """Theorem 3's step size, eta* = n E|m_f|^2 / (E[y^2 |x|^2] + (n - 1) E|m_f|^2), as a tree."""
+    from ..alld.proofs import theorem3_eta_tree
+    return theorem3_eta_tree(noise_in_energy)
+
+
+#: the three moments of the response, as statement trees
+MOMENT_TREES = (("m2", "E[m_f^T * m_f]"), ("f2x2", "E[f^2 * x^T * x]"), ("f2", "E[f^2]"))
+
+
 def eta_formula(m2, y2x2, n):
     """Theorem 3's step: n E|m_f|^2 / (E[y^2 |x|^2] + (n - 1) E|m_f|^2)."""
     return n * m2 / (y2x2 + (n - 1) * m2)
@@ -185,8 +213,9 @@ def _lemma_steps(hyps: Hypotheses) -> list:
 
 def _unsupported(task, hyps, reason) -> NonlinearOptimum:
     proof = Derivation(f"Theorem 3 for {task.describe()}")
-    proof.add(Step.checked("not-computed", "No exact or enclosed optimum", reason, None,
-                           "", "none"))
+    proof.add(Step.checked("not-computed", "No exact or enclosed optimum",
+                           "No exact or enclosed route applies to this response.", None,
+                           "", "none", detail=reason))
     return NonlinearOptimum(task, "unsupported", "unknown", None, None, None, hyps, proof,
                             "instance", f"not computed: {reason}")
 
@@ -198,25 +227,34 @@ def _polynomial_route(task, model, hyps) -> NonlinearOptimum:
     block = exact_gd_block(task, model)
     odd = block.odd_nonzero
     proof = Derivation(f"Theorem 3 for {task.describe()}")
-    proof.add(step_odd_block_exact(odd))
-    proof.add(Step.checked("hessian-factorises", "x_q independent of the context",
-                           "E[x_qc x_qc' g_b g_b'] = E[x_qc x_qc'] E[g_b g_b'] for all entries",
-                           block.hessian_factorises, "x_q is independent of the context",
-                           "exact moments, all d^4 entries"))
+    proof.add(step_odd_block_exact(odd, block.odd_display))
+    proof.add(step_hessian_factorises(block.hessian_factorises, d))
     if block.gamma is None:
-        proof.add(Step.checked("gamma-star", "Gamma*", "C = E[g g^T] is singular", False, "", ""))
+        proof.add(Step.checked("gamma-star", "Optimal preconditioner",
+                               words("The second moment $C = E[g * g^T]$ is singular, so there is no "
+                                     "unique optimum."), False, "", "", display=(math("C succ 0"),)))
         return NonlinearOptimum(task, "polynomial", "unknown", None, None, None, hyps, proof,
                                 _strength(task), "C is singular: no unique optimum", block.C,
                                 block.B, odd_orthogonal=not odd)
     proof.add(Step.identity("gamma-star", "Normal equations", block.Q * block.gamma * block.C,
-                            block.B, "Gamma* = Q^-1 B C^-1 from the exact moments",
-                            statement="Gamma* solves Q Gamma C = B (Q = E[x_q x_q^T])"))
+                            block.B, words("The optimum is $Gammastar = inv(Q) * B * inv(C)$ with "
+                                           "$Q = E[x_q * x_q^T]$, $C = E[g * g^T]$ and "
+                                           "$B = E[y_q * x_q * g^T]$, from the exact moments."),
+                            statement="The optimal preconditioner solves the normal equations of the "
+                                      "GD block.",
+                            display=(math("E[x_q * x_q^T] * Gammastar * E[g * g^T] = E[y_q * x_q * g^T]"),),
+                            computed=(Relation(e("Gammastar"), "=", block.gamma),)))
     eta = canonical(eta_formula(block.m2, block.y2x2, n))
     gd = not odd and exact_equal(block.gamma, eta * sp.eye(d))
     if gd:
         proof.add(Step.identity("theorem3-eta", "Theorem 3 step size", block.gamma, eta * sp.eye(d),
-                                "eta* = n E|m_f|^2 / (E[y^2 |x|^2] + (n - 1) E|m_f|^2) from the "
-                                "exact moments"))
+                                "Theorem 3's formula evaluated at the exact moments.",
+                                statement="The optimum is a multiple of the identity, with Theorem 3's "
+                                          "step size.",
+                                display=(math("Gammastar = etastar * I"), eta_tree()),
+                                computed=(Relation(e("E[m_f^T * m_f]"), "=", block.m2),
+                                          Relation(e("E[y^2 * x^T * x]"), "=", block.y2x2),
+                                          Relation(e("etastar"), "=", eta))))
         proof.extend(_lemma_steps(hyps))
     odd_block = {}
     for label, (target, cross) in odd.items():
@@ -230,21 +268,39 @@ def _polynomial_route(task, model, hyps) -> NonlinearOptimum:
                             odd_orthogonal=not odd, odd_block=odd_block)
 
 
-def step_odd_block_exact(odd: dict) -> Step:
+ODD_ORTHOGONAL = ("E[F_odd * F_gd^T] = 0", "E[F_odd * y_q] = 0")
+
+
+def step_odd_block_exact(odd: dict, displays: dict | None = None) -> Step:
     """The odd features' cross moments, computed exactly (a fact either way)."""
     if not odd:
         return Step.checked("odd-block", "Odd block orthogonal",
-                            "every odd-in-x feature F has E[F F_gd] = 0 and E[F y_q] = 0",
-                            True, "computed, not assumed", "exact Gaussian moments of every pair",
-                            lhs=sp.Integer(0), rhs=sp.Integer(0))
-    label, (target, _) = next(iter(odd.items()))
+                            "Every odd feature of the lift is orthogonal to the GD block and to the "
+                            "target.", True, "Computed, not assumed.",
+                            "exact Gaussian moments of every pair",
+                            display=tuple(math(t) for t in ODD_ORTHOGONAL))
+    label, (target, cross) = next(iter(odd.items()))
+    feature = (displays or {}).get(label, e("F"))
+    if not exact_equal(target, 0):
+        shown = Relation(ExpectNode(MulNode((e("y_q"), feature))), "=", target)
+    else:
+        shown = Relation(ExpectNode(MulNode((e("F_gd"), feature))), "=", sp.Matrix(cross))
+    count = f"{len(odd)} odd feature" + ("s correlate" if len(odd) > 1 else " correlates")
     return Step.checked("odd-block", "Odd block correlated",
-                        f"{len(odd)} odd feature(s) correlate with the target or the GD block, "
-                        f"e.g. E[F y_q] = {target} for F = {label}",
-                        True, "computed, not assumed: the GD block alone is not the optimum of "
-                        "the lift", "exact Gaussian moments of every pair",
-                        lhs=sp.Symbol("E[F*y_q]"), rhs=target,
-                        data={"orthogonal": False})
+                        f"{count} with the target or the GD block; the first is shown.",
+                        True, "Computed, not assumed: the GD block alone is not the optimum of "
+                        "the lift.", "exact Gaussian moments of every pair",
+                        display=(shown,), data={"orthogonal": False})
+
+
+def step_hessian_factorises(factorises: bool, d: int) -> Step:
+    return Step.checked(
+        "hessian-factorises", "Query independent of the context",
+        "The query is independent of the context, so the Hessian of the GD block factorises.",
+        factorises, "Independence of the query and the context.",
+        f"exact moments, all {d ** 4} entries",
+        display=(Relation(ExpectNode(OuterNode((e("x_q * x_q^T"), e("g * g^T")))), "=",
+                          OuterNode((e("E[x_q * x_q^T]"), e("E[g * g^T]")))),))
 
 
 def _reason(hyps, block, eta, odd) -> str:
@@ -266,12 +322,17 @@ def step_decomposition(link, inner: InnerIntegrals) -> Step:
     ok = reproduces(link, inner.P, inner.Q)
     return Step.checked(
         "link-decomposition", "Link as exp-polynomial pieces",
-        "g(s) = P(s) + sign(s) Q(s) with P, Q finite sums of c s^k exp(a s) (a rational or "
-        "imaginary rational), kinks only at s = 0", ok,
-        "relu, abs, sign resolved on each half-line (argument sign constant there, Sturm count); "
-        "sin, cos as exponentials",
-        "exact: rewritten link minus (P +- Q) expands to 0 on each half-line",
+        "The link is an exponential polynomial plus the sign of its argument times another one, "
+        "so its only kink is at zero.", ok,
+        "relu, abs and sign are resolved on each half-line, where the sign of their argument is "
+        "constant (Sturm count); sin and cos are written as exponentials.",
+        "exact: on each half-line the rewritten link minus its two pieces expands to 0",
         lhs=link, rhs=inner.P.as_real_expr() + sp.sign(S) * inner.Q.as_real_expr())
+
+
+#: the inner integrals' definitions, with t ~ N(0, 1)
+_T, _G = sp.Symbol("t"), sp.Function("g")
+INNER_DEFINITIONS = {"A": _T * _G(RHO * _T), "J": _G(RHO * _T) ** 2, "K": _T ** 2 * _G(RHO * _T) ** 2}
 
 
 def step_inner(inner: InnerIntegrals, with_K: bool = False) -> Step:
@@ -294,15 +355,30 @@ def step_inner(inner: InnerIntegrals, with_K: bool = False) -> Step:
     finally:
         ctx.prec = old
     fn = sp.Function
+    defined = []
+    for name, _ in series:
+        defined += [", " if defined else "", Relation(fn(name)(RHO), "=",
+                                                      ExpectNode(SympyNode(INNER_DEFINITIONS[name])))]
+    stein = Relation(e("m_f"), "=", MulNode((e("Sigma * w"), SympyNode(fn("A")(RHO) / RHO))))
     return Step.checked(
         "inner-integrals", "Inner Gaussian integrals",
-        "with t ~ N(0, 1): A(rho) = E[t g(rho t)] (so m_f = Sigma w A / rho by Stein's identity), "
-        "J(rho) = E[g(rho t)^2]" + (", K(rho) = E[t^2 g(rho t)^2]" if with_K else ""), ok,
-        "E[t^m e^{b t}] = e^{b^2/2} E[(t + b)^m]; E[sign(t) t^m] = E|t|^m for odd m",
-        "exact 1-D Gaussian integrals; the closed forms lie in rigorous acb.integral enclosures "
-        "at rho = 1/2, 1, 2",
-        lhs=sp.Tuple(*[fn(name)(RHO) for name, _ in series]),
-        rhs=sp.Tuple(*[s.as_expr(RHO) for _, s in series]), detail=worst)
+        ("With a standard normal ", SympyNode(_T), ", the integrals ", *defined,
+         " have the closed forms shown; by Stein's identity ", stein, "."), ok,
+        "Completing the square turns each term into a Gaussian moment; the sign function turns "
+        "odd moments into absolute ones.",
+        "exact one-dimensional Gaussian integrals; the closed forms lie in rigorous interval "
+        "enclosures of the integrals (acb.integral) at three values of the radius",
+        display=tuple(Relation(fn(name)(RHO), "=", sr.as_expr(RHO)) for name, sr in series),
+        detail=worst)
+
+
+def chi_display():
+    """E[r^k exp(p r^2)] for r ~ chi_d, in closed form."""
+    from ..alld import d as D
+
+    r, k, p = sp.symbols("r k p")
+    return Relation(ExpectNode(SympyNode(r ** k * sp.exp(p * r ** 2))), "=",
+                    2 ** (k / 2) * sp.gamma((D + k) / 2) / sp.gamma(D / 2) * (1 - 2 * p) ** (-(D + k) / 2))
 
 
 def step_chi_moments(inner: InnerIntegrals, d, c) -> Step:
@@ -326,11 +402,14 @@ def step_chi_moments(inner: InnerIntegrals, d, c) -> Step:
             ok, detail = False, f"E[r^{k} exp({q} r^2)] = {value} not confirmed"
     return Step.checked(
         "chi-moments", "Averages over the radius",
-        "E[r^k exp(p r^2)] = 2^(k/2) Gamma((d + k)/2) / Gamma(d/2) (1 - 2p)^(-(d + k)/2) for r ~ "
-        "chi_d, for every (k, p) used", ok,
-        "even k: the k/2-th p-derivative of E[exp(p |w|^2)] = (1 - 2p)^(-d/2) (independent "
-        "coordinates); odd k: rigorous interval integration",
-        "exact differentiation (even k); interval arithmetic (odd k)", detail=detail)
+        "The radius of the task vector has a chi distribution with d degrees of freedom; its "
+        "moments against the exponentials of the inner integrals have the closed form shown, for "
+        "every power and exponent used.", ok,
+        "Even powers: derivatives in the exponent of the moment generating function of the "
+        "squared radius, a product over the d independent coordinates; odd powers: rigorous "
+        "interval integration.",
+        f"exact differentiation (even powers), interval arithmetic (odd powers); {len(used)} "
+        "power and exponent pairs", detail=detail, display=(chi_display(),))
 
 
 def _interval_chi(k, q, d, value) -> bool:
@@ -355,13 +434,14 @@ def _interval_chi(k, q, d, value) -> bool:
 
 
 def step_odd_block_structural(family: str) -> Step:
-    who = "relu(v_j^T x)" if family == "two-layer-relu" else "g(w^T x)"
+    who = "the network" if family == "two-layer-relu" else "the link of the projection"
     return Step.checked(
         "odd-block", "Odd block orthogonal",
-        "every odd-in-x feature F has E[F F_gd] = 0 and E[F y_q] = 0", True,
-        f"reflection: (x_i, x_q, w) -> -(x_i, x_q, w) leaves {who} and the centred Gaussian laws "
-        "unchanged and flips the sign of every odd-degree product",
-        "structural (f depends on x only through inner products with the parameters)")
+        "Every odd feature of the lift is orthogonal to the GD block and to the target.", True,
+        words(f"Replacing $x_i$, $x_q$ and $w$ by their negatives leaves {who} and the centred "
+              "Gaussian laws unchanged and flips the sign of every product of odd degree."),
+        "structural: the response depends on the covariates only through inner products with its "
+        "parameters", display=tuple(math(t) for t in ODD_ORTHOGONAL))
 
 
 def step_context_split(n) -> Step:
@@ -376,9 +456,17 @@ def step_context_split(n) -> Step:
     claim = (n - 1) / n * Eu * Ev + Euv / n
     return Step.identity("context-split", "Second moment of g",
                          total, claim,
-                         "i = j (n terms) and i != j (n(n-1) terms, independent given w); so "
-                         "C = E[g g^T] = ((n-1)/n) E[m m^T] + (1/n) E[y^2 x x^T], B = E[m m^T]",
-                         statement="the context average splits by set partitions of (i, j)")
+                         words("The n diagonal pairs and the n(n - 1) off-diagonal ones, independent "
+                               "given $w$; hence $C = (n - 1) / n * E[m_f * m_f^T] + E[y^2 * x * x^T] / n$ "
+                               "and $B = E[m_f * m_f^T]$."),
+                         statement=words("For per-example quantities that are independent and "
+                                         "identically distributed given $w$, a product of two "
+                                         "averages splits by the set partitions of the index pair "
+                                         "(expectations given $w$)."),
+                         display=(math("E[avg(alpha_i) * avg(beta_i)] = "
+                                       "(n - 1) / n * E[alpha] * E[beta] + E[alpha * beta] / n"),),
+                         method="exact: the engine's context average over the set partitions of two "
+                                "indices, against the closed form")
 
 
 def _scalar_gd_steps(d, n, s2, m2, f2x2, f2, exact: bool) -> tuple:
@@ -387,14 +475,30 @@ def _scalar_gd_steps(d, n, s2, m2, f2x2, f2, exact: bool) -> tuple:
     b = m2 / d
     eta = canonical(eta_formula(m2, f2x2 + d * s2, n)) if exact else eta_formula(m2, f2x2 + d * s2, n)
     normal = Step.identity("normal-equations", "Normal equations", eta * c, b,
-                           "C = c I and B = b I with d c = ((n-1) E|m_f|^2 + E[f^2 |x|^2] + d s2)/n "
-                           "and d b = E|m_f|^2 (traces); Gamma* = (b/c) I",
-                           statement="Gamma = eta* I solves Gamma C = B with "
-                                     "eta* = n E|m_f|^2 / (E[f^2|x|^2] + d s2 + (n-1) E|m_f|^2)")
+                           ("The traces give ", Relation(e("C"), "=", scaled_identity("c")), " and ",
+                            Relation(e("B"), "=", scaled_identity("b")), " with d c and d b the "
+                            "expressions in the moments shown; the optimum is b/c times the identity."),
+                           statement=words("With the second moment and the cross moment multiples of "
+                                           "the identity, $Gammastar = etastar * I$ solves the "
+                                           "normal equations."),
+                           display=(math("Gammastar * C = B"), eta_tree(noise_in_energy=True)),
+                           computed=(Relation(e("etastar"), "=", eta),) if exact else ())
     loss = f2 + s2 - eta * m2
     optimal = Step.identity("optimal-loss", "Optimal loss", f2 + s2 - d * b * b / c, loss,
-                            "L* = E[y_q^2] - tr(B C^-1 B^T) (completed square)")
+                            words("The constant of the completed square, with "
+                                  "$E[y_q^2] = E[f^2] + s2$."),
+                            statement=words("The optimal loss $Lstar$ is the constant of the completed "
+                                            "square."),
+                            display=(math("E[y_q^2] - tr(B * inv(C) * B^T) = "
+                                          "E[f^2] + s2 - etastar * E[m_f^T * m_f]"),),
+                            computed=(Relation(e("Lstar"), "=", canonical(loss)),) if exact else ())
     return eta, (canonical(loss) if exact else loss), [normal, optimal]
+
+
+def moment_display(values) -> tuple:
+    """E|m_f|^2 = ..., E[f^2 |x|^2] = ..., E[f^2] = ... (``values``: name -> value or node)."""
+    return tuple(Relation(e(tree), "in" if isinstance(values[k], IntervalNode) else "=", values[k])
+                 for k, tree in MOMENT_TREES)
 
 
 # --- closed forms, Sigma = I, Omega = c I --------------------------------------------------------
@@ -408,11 +512,13 @@ def _closed_form_route(task, hyps, link, width, c, inner) -> NonlinearOptimum:
     proof.add(step_chi_moments(inner, d, c))
     proof.add(Step.checked(
         "moments", "Theorem 3 moments",
-        "E|m_f|^2 = E_r[A^2], E[f^2 |x|^2] = E_r[r^2 J], E[f^2] = E_r[J], rho = sqrt(c) r, r ~ chi_d"
-        + (f"; times {width} for {width} independent units with a_j ~ N(0, 1)" if width > 1 else ""),
-        True, "x and w / sqrt(c) are exchangeable, so |x|^2 may be replaced by |w|^2 / c",
+        "The three moments of the response are averages of the inner integrals over the radius of "
+        "the task vector" + (f", times {width} for {width} independent units with standard normal "
+                             "output weights." if width > 1 else "."),
+        True, "The covariates and the rescaled task vector are exchangeable, so the squared norm of "
+        "the covariates may be replaced by that of the task vector over its variance.",
         "term-by-term chi averages (previous step)",
-        lhs=sp.Tuple(M2, F2X2, F2), rhs=sp.Tuple(mom.m2, mom.f2x2, mom.f2)))
+        display=moment_display({"m2": mom.m2, "f2x2": mom.f2x2, "f2": mom.f2})))
     proof.add(step_odd_block_structural(task.response.family))
     proof.add(step_context_split(n))
     proof.extend(_lemma_steps(hyps))
@@ -437,15 +543,16 @@ def _general_route(task, hyps, link, width, inner) -> NonlinearOptimum:
     proof = Derivation(f"Theorem 3 for {task.describe()}")
     proof.add(step_decomposition(link, inner))
     proof.add(step_inner(inner, with_K=True))
+    rho2 = e("w^T * Sigma * w")
     proof.add(Step.checked(
         "moments-general", "GD-block moments",
-        "E[m m^T] = Sigma E_w[w w^T A^2 / rho^2] Sigma, E[f^2 x x^T] = E_w[J] Sigma + "
-        "Sigma E_w[w w^T (K - J) / rho^2] Sigma, rho^2 = w^T Sigma w", True,
-        "x = (Sigma w / rho^2) s + x_perp; exp(q rho^2) tilts w ~ N(0, Omega) to "
-        "N(0, (Omega^-1 - 2q Sigma)^-1) times det(I - 2q Omega Sigma)^(-1/2)",
+        ("The moments of the GD block are averages over the task vector of the inner integrals at "
+         "the radius ", Relation(SympyNode(RHO ** 2), "=", rho2), "."), True,
+        words("Split $x$ along $Sigma * w$ and its complement; an exponential of the squared radius "
+              "tilts the Gaussian law of $w$ to another centred Gaussian, times a determinant."),
         "exact Gaussian engine (polynomial moments under the tilted covariance)",
-        lhs=sp.Tuple(sp.Symbol("E[m m^T]"), sp.Symbol("E[f^2 x x^T]"), F2),
-        rhs=sp.Tuple(mom.mm, mom.f2xx, mom.f2)))
+        display=(Relation(e("E[m_f * m_f^T]"), "=", mom.mm), Relation(e("E[f^2 * x * x^T]"), "=", mom.f2xx),
+                 Relation(e("E[f^2]"), "=", mom.f2))))
     proof.add(step_odd_block_structural(task.response.family))
     proof.add(step_context_split(n))
     proof.add(step_general_normal_equations(d))
@@ -469,9 +576,14 @@ def step_general_normal_equations(d) -> Step:
     Sg, Bg, Cg = sym("S"), sym("B"), sym("C")
     gamma = Sg.inv() * Bg * Cg.inv()
     return Step.identity("normal-equations", "Normal equations", Sg * gamma * Cg, Bg,
-                         "Gamma* = Sigma^-1 B C^-1 minimises the convex quadratic "
-                         "tr(Gamma C Gamma^T Sigma) - 2 tr(Gamma^T Sigma B) + E[y_q^2]",
-                         statement="Sigma Gamma* C = B for generic symmetric Sigma, B, C")
+                         words("The optimum minimises the convex quadratic "
+                               "$tr(Gamma * C * Gamma^T * Sigma) - 2 * tr(Gamma^T * Sigma * B) + E[y_q^2]$."),
+                         statement=words("The preconditioner $Gammastar = inv(Sigma) * B * inv(C)$ "
+                                         "solves the normal equations, as an identity in generic "
+                                         "symmetric matrices."),
+                         display=(math("Sigma * (inv(Sigma) * B * inv(C)) * C = B"),),
+                         method=f"exact: entrywise over a common denominator at d = {d}, with "
+                                "symbolic symmetric matrices")
 
 
 def general_gamma(mom: GeneralMoments, Sigma, n, s2):
@@ -534,17 +646,19 @@ def _enclosure_route(task, hyps, link, width, c, digits, why) -> NonlinearOptimu
                               enc.nodes, enc.pieces, enc.seconds)
     proof = Derivation(f"Theorem 3 for {task.describe()}")
     proof.add(Step.checked("outside-exp-piecewise", "Outside the exp-piecewise class",
-                           f"the exact route does not apply: {why}; the moments are enclosed "
-                           "instead", True, "the exact decomposition is a decision procedure "
-                           "for the exp-piecewise class", "exact decomposition attempt"))
+                           "The exact route does not apply, so the moments are enclosed instead.",
+                           True, ("The exact decomposition is a decision procedure for the "
+                                  "exp-piecewise class; here it reports: ", why, "."),
+                           "exact decomposition attempt"))
     proof.add(Step.checked(
         "moments-enclosed", "Theorem 3 moments enclosed",
-        "E|m_f|^2, E[f^2 |x|^2], E[f^2] lie in the intervals shown", True,
-        "inner integrals by acb.integral, outer by Gauss-Legendre with Bernstein-ellipse error "
-        "bounds, tails by growth bounds (every term a ball)",
+        "The three moments of the response lie in the intervals shown.", True,
+        "Inner integrals by acb.integral, outer ones by Gauss-Legendre quadrature with "
+        "Bernstein-ellipse error bounds, tails by growth bounds: every term is a ball.",
         f"interval arithmetic (python-flint arb), {enc.nodes} outer nodes, {enc.pieces} pieces",
-        lhs=sp.Tuple(M2, F2X2, F2), relation="in",
-        rhs=sp.Tuple(*[decimal_interval(v) for v in (enc.m2, enc.f2x2, enc.f2)])))
+        display=moment_display({"m2": decimal_interval_node(enc.m2),
+                                "f2x2": decimal_interval_node(enc.f2x2),
+                                "f2": decimal_interval_node(enc.f2)})))
     proof.add(step_odd_block_structural(task.response.family))
     proof.add(step_context_split(n))
     proof.extend(_lemma_steps(hyps))
@@ -555,10 +669,11 @@ def _enclosure_route(task, hyps, link, width, c, digits, why) -> NonlinearOptimu
                               enclosure=enc, odd_orthogonal=True, width=width)
     if not (task.n_symbolic or task.noise_symbolic):
         ball = result.eta_ball(int(n), s2)
-        proof.add(Step.checked("eta-enclosed", "Step size enclosed", "eta* lies in the interval",
-                               True, "ball arithmetic on the formula above",
-                               "interval arithmetic", lhs=sp.Symbol("eta"), relation="in",
-                               rhs=decimal_interval(ball)))
+        proof.add(Step.checked("eta-enclosed", "Step size enclosed",
+                               words("The step size $etastar$ lies in the interval shown."),
+                               True, "Ball arithmetic on the formula above.",
+                               "interval arithmetic",
+                               display=(Relation(e("etastar"), "in", decimal_interval_node(ball)),)))
     proof.conclusion = {"form": "gd", "strength": "enclosure", "eta-formula": eta_sym}
     return result
 

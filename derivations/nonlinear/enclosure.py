@@ -535,12 +535,23 @@ def ball_interval(x: arb) -> sp.Interval:
     return sp.Interval(*_endpoints(x))
 
 
+def _short_decimals(x: arb) -> list:
+    digits = len(correct_decimal(x).replace("-", "").replace(".", "").lstrip("0")) + 2
+    return outward_decimals(x, max(digits, 3))
+
+
 def decimal_interval(x: arb) -> sp.Interval:
     """An Interval with exact decimal endpoints containing the ball (outward rounded to two
     digits past the ball's correct ones): short to print, still a rigorous enclosure."""
-    digits = len(correct_decimal(x).replace("-", "").replace(".", "").lstrip("0")) + 2
-    lo, hi = outward_decimals(x, max(digits, 3))
+    lo, hi = _short_decimals(x)
     return sp.Interval(sp.Rational(lo), sp.Rational(hi))
+
+
+def decimal_interval_node(x: arb):
+    """The same enclosure as :func:`decimal_interval`, for display: the decimals themselves."""
+    from ..notation.display import IntervalNode
+
+    return IntervalNode(*_short_decimals(x))
 
 
 def _round(q: sp.Rational, digits: int, mode: str) -> str:
@@ -584,4 +595,4 @@ def correct_decimal(x: arb, max_digits: int = 60) -> str:
 
 
 __all__ = ["single_index_enclosure", "EnclosedMoments", "growth_bounds", "UnsupportedLink",
-           "ball_interval", "decimal_interval", "outward_decimals", "correct_decimal"]
+           "ball_interval", "decimal_interval", "decimal_interval_node", "outward_decimals", "correct_decimal"]

@@ -27,6 +27,8 @@ import sympy as sp
 from ..engine import Space, context_expectation
 from ..exact import canonical, exact_equal
 from ..moments import GaussianVector
+from ..notation.display import SympyNode
+from ..notation.tree import AvgNode, BuiltinNode, DivNode, MulNode
 from ..task import Task
 from .responses import ResponseModel, response_model
 
@@ -103,6 +105,7 @@ class GDBlock:
     m2: sp.Expr
     y2x2: sp.Expr
     odd: dict = field(default_factory=dict)
+    odd_display: dict = field(default_factory=dict)    # label -> the feature as a statement tree
 
     def odd_residual(self, label) -> sp.Expr:
         """E[F (y_q - x_q^T Gamma* g)]: nonzero means adding F lowers the GD block's loss."""
@@ -123,21 +126,28 @@ class GDBlock:
 
 
 def odd_features(task: Task, mom: _Moments):
-    """The odd-in-x features of the convex lift: (label, per-example factor or None, x_q part)."""
+    """The odd-in-x features of the convex lift: (label, per-example factor or None, x_q part,
+    the feature as a statement tree for display)."""
+    from ..statements import expression
+
     d, X, XQ = task.d, mom.X, mom.XQ
+    x, i, q = sp.IndexedBase("x"), sp.Symbol("i"), sp.Symbol("q")
     feats = []
     for a in range(d):
         for b in range(a, d):
             key = mom.phi(X[a] * X[b])
-            feats += [(f"(1/n) sum_i x_i{a + 1} x_i{b + 1} * x_q{c + 1}", key, XQ[c])
+            feats += [(f"(1/n) sum_i x_i{a + 1} x_i{b + 1} * x_q{c + 1}", key, XQ[c],
+                       MulNode((AvgNode(SympyNode(x[i, a + 1] * x[i, b + 1])), SympyNode(x[q, c + 1]))))
                       for c in range(d)]
     key = mom.phi(mom.y * mom.y)
-    feats += [(f"(1/n) sum_i y_i^2 * x_q{c + 1}", key, XQ[c]) for c in range(d)]
+    feats += [(f"(1/n) sum_i y_i^2 * x_q{c + 1}", key, XQ[c],
+               MulNode((expression("avg(y_i^2)"), SympyNode(x[q, c + 1])))) for c in range(d)]
     if task.residual:
-        feats += [(f"x_q{c + 1} (residual)", None, XQ[c]) for c in range(d)]
+        feats += [(f"x_q{c + 1} (residual)", None, XQ[c], SympyNode(x[q, c + 1])) for c in range(d)]
     if task.query_in_keys:
         feats += [(f"x_q{a + 1} x_q{b + 1} x_q{c + 1} / n (query in keys)", None,
-                   XQ[a] * XQ[b] * XQ[c])
+                   XQ[a] * XQ[b] * XQ[c],
+                   DivNode(SympyNode(x[q, a + 1] * x[q, b + 1] * x[q, c + 1]), BuiltinNode("n")))
                   for a in range(d) for b in range(a, d) for c in range(d)]
     return feats
 
@@ -172,7 +182,8 @@ def exact_gd_block(task: Task, model: ResponseModel | None = None, odd: bool = T
     y2x2 = canonical(space.expect_all(y * y * norm2, mom.example + mom.shared).as_expr())
     block = GDBlock(C, B, Q, gamma, loss, factorises, m2, y2x2)
     if odd:
-        for label, key, qpart in odd_features(task, mom):
+        for label, key, qpart, shown in odd_features(task, mom):
+            block.odd_display[label] = shown
             keys = [] if key is None else [key]
             target = mom.context(keys, qpart * yq)
             cross = [mom.context(keys + [gd[b]], qpart * XQ[c])

@@ -49,7 +49,7 @@ from flint import arb, ctx
 
 from ..engine import expectation
 from ..moments import GaussianVector
-from ..proof import Step
+from ..proof import Relation, Step
 from ..task import Task
 from .parse import S, relu
 from .responses import ResponseModel, response_model
@@ -375,21 +375,35 @@ def _lemma_dims(d: int):
         (1 if invariant_dimension(4, 2) == 1 and invariant_dimension(5, 2) == 1 else None)
 
 
+def _lemma_words(text):
+    from ..statements import words
+    return words(text)
+
+
+def _implies(before: str, after: str) -> Relation:
+    from ..statements import statement
+    return Relation(statement(before), "implies", statement(after))
+
+
 def odd_invariants_step(d: int) -> Step:
     """Lemma: for d >= 2 no nonzero vector or symmetric 3-tensor is SO(d)-invariant."""
     vec, sym3, _ = _lemma_dims(d)
     ok = vec == 0 and sym3 == 0
+    where = f"d = {d}" if d <= 8 else "d = 4 and 5"
     return Step.checked(
         "lemma-odd-invariants", "Odd moments under rotations",
-        "every SO(d)-invariant vector and every SO(d)-invariant fully symmetric 3-tensor is 0, "
-        "so E[F y_q] = 0 and E[F F_gd] = 0 for every odd feature F",
+        _lemma_words("For every rotation $Q$, an invariant vector is zero, and so is every invariant "
+                     "fully symmetric tensor of order three; hence every odd feature is orthogonal "
+                     "to the target and to the GD block."),
         ok if d >= 2 else False,
-        "the even signed permutations (det +1) lie in SO(d); a pair flip diag(-1 at a and j) "
-        "negates v_a, T_aaa and T_aab; for distinct a, b, c a flip at a and a fourth index (d >= 4), "
-        "or the signed swap e_a -> e_b -> -e_a (d = 3, by the symmetry of T), negates T_abc; "
-        "d = 2: -I is a rotation. At d = 1, SO(1) is trivial and nothing follows",
-        f"exact orbit computation of the generator actions at d = {d if d <= 8 else '4 and 5'}",
-        lhs=sp.Tuple(vec, sym3), rhs=sp.Tuple(0, 0),
+        "The even signed permutations (determinant 1) are rotations. A flip of two coordinates "
+        "negates an entry of a vector and the entries of a 3-tensor with a repeated index; for "
+        "three distinct indices a flip with a fourth coordinate (d at least 4), or the signed swap "
+        "of two coordinates (d = 3, by symmetry), negates the entry; at d = 2 minus the identity "
+        "is a rotation. At d = 1 the only rotation is the identity and nothing follows.",
+        f"exact orbit computation of the generators' action at {where}: invariant dimensions "
+        f"{vec} (vectors) and {sym3} (symmetric 3-tensors)",
+        display=(_implies("Q * v = v", "v = 0"),),
         detail="" if ok else f"invariant dimensions (vectors, symmetric 3-tensors) = {(vec, sym3)}",
         data={"dimensions": {"vectors": vec, "symmetric-3-tensors": sym3}})
 
@@ -398,14 +412,18 @@ def scalar_matrix_step(d: int) -> Step:
     """Lemma: a symmetric SO(d)-invariant matrix is a multiple of I (every d >= 1)."""
     _, _, sym2 = _lemma_dims(d) if d >= 2 else (None, None, 1)
     ok = sym2 == 1
+    where = f"d = {d}" if d <= 8 else "d = 4 and 5"
     return Step.checked(
         "lemma-scalar-matrix", "Symmetric invariant matrices",
-        "a symmetric matrix commuting with every rotation is c I; C = E[g g^T] and "
-        "B = E[y_q x_q g^T] are symmetric and rotation invariant, so C = c I and B = b I",
-        ok, "pair flips kill off-diagonal entries (d >= 3); the signed swap e_a -> e_b -> -e_a "
-        "maps M_ab to -M_ba = -M_ab (d = 2) and M_aa to M_bb",
-        f"exact orbit computation on symmetric matrices at d = {d if d <= 8 else '4 and 5'}",
-        lhs=sp.Integer(sym2 if sym2 is not None else -1), rhs=sp.Integer(1),
+        _lemma_words("For every rotation $Q$, a symmetric invariant matrix is a multiple of the "
+                     "identity; $C = E[g * g^T]$ and $B = E[y_q * x_q * g^T]$ are symmetric and "
+                     "rotation invariant, so both are multiples of the identity."),
+        ok, "Flips of two coordinates kill the off-diagonal entries (d at least 3); the signed "
+        "swap of two coordinates maps an off-diagonal entry to minus itself (d = 2) and exchanges "
+        "the diagonal entries.",
+        f"exact orbit computation on symmetric matrices at {where}: invariant dimension "
+        f"{sym2 if sym2 is not None else 'unknown'}",
+        display=(_implies("Q * H * Q^T = H", "H = k * I"),),
         detail="" if ok else f"invariant dimension {sym2}")
 
 

@@ -229,19 +229,82 @@ class DocumentResult:
                 "steps": [r.as_json() for r in self.steps], "summary": self.summary()}
 
     def to_derivation(self):
-        """A :class:`derivations.proof.Derivation` (assumed steps keep the status "assumed")."""
+        """A :class:`derivations.proof.Derivation` (assumed steps keep the status "assumed").
+
+        Each step displays its claim (the statement tree as written); ``computed`` holds what
+        the check found: the engine's value of a side when it is short, or the counterexample
+        (every value it sets, then the two sides' values there).
+        """
         from ..proof import Derivation, Step
 
         steps = []
         for r in self.steps:
             status = r.status
             detail = r.detail if r.status != ASSUMED else f"assumed, not checked: {r.spec.justification}"
+            cx = r.counterexample if status == REFUTED else None
+            computed = counterexample_relations(cx, r.spec.node) if cx is not None else \
+                engine_relations(r)
+            if cx is not None:
+                detail = "At the values shown the two sides differ." + (
+                    f" ({cx.reason})" if getattr(cx, "reason", "") else "")
             steps.append(Step(r.spec.name, r.spec.name, "", None, "=", None,
                               r.spec.justification, r.method or ("assumed" if r.status == ASSUMED else ""),
-                              status, detail, {"tree": r.spec.node, "status": r.status, "text": r.spec.text},
-                              display=(r.spec.node,)))
+                              status, detail, {"tree": r.spec.node, "status": r.status, "text": r.spec.text,
+                                               "counterexample": cx is not None},
+                              display=(r.spec.node,), computed=computed))
         return Derivation(self.document.title or self.document.source, steps,
                           conclusion={"strength": self.document.scope.strength, **self.counts()})
+
+
+#: the engine's value of a side is shown beside a proved claim when it fits in this many lines
+MAX_ENGINE_LINES = 3
+
+
+def engine_relations(result) -> tuple:
+    """side = the engine's value, for the short sides of a proved step."""
+    from ..proof import Relation
+    from .latex import expression_lines, latex
+
+    if not result.engine or result.status != PROVED:
+        return ()
+    node = result.spec.node
+    written = {latex(node.lhs), latex(node.rhs)}
+    out = []
+    for side, value in result.engine.items():
+        # a value that is one of the sides as written says nothing new
+        if latex(value) not in written and len(expression_lines(value)) <= MAX_ENGINE_LINES:
+            out.append(Relation(node.lhs if side == "lhs" else node.rhs, "=", value))
+    return tuple(out)
+
+
+def _value(v):
+    if isinstance(v, sp.MatrixBase):
+        return sp.Matrix(v)
+    return sp.sympify(v)
+
+
+def counterexample_relations(cx, node) -> tuple:
+    """The counterexample as relations: d, every value it sets, then both sides' values."""
+    from ..proof import Relation
+
+    out = [Relation(sp.Symbol("d"), "=", sp.Integer(cx.d))]
+    for table in (cx.matrices, cx.vectors, cx.scalars):
+        out += [Relation(sp.Symbol(k), "=", _value(v)) for k, v in table.items()]
+    general = cx.lhs_general is not None      # the two sides as functions of n and s2
+    if cx.n is not None and not general:
+        out.append(Relation(sp.Symbol("n"), "=", sp.Integer(cx.n)))
+    if cx.s2 is not None and not general:
+        out.append(Relation(sp.Symbol("s2"), "=", _value(cx.s2)))
+    for k, v in cx.data.items():
+        if isinstance(v, (list, tuple)):
+            base = k[:-2] if k.endswith("_i") else k
+            out += [Relation(sp.Symbol(f"{base}_{j + 1}"), "=", _value(x)) for j, x in enumerate(v)]
+        else:
+            out.append(Relation(sp.Symbol(k), "=", _value(v)))
+    if general:
+        return tuple(out) + (Relation(node.lhs, "=", _value(cx.lhs_general)),
+                             Relation(node.rhs, "=", _value(cx.rhs_general)))
+    return tuple(out) + (Relation(node.lhs, "=", _value(cx.lhs)), Relation(node.rhs, "=", _value(cx.rhs)))
 
 
 def check_step(spec: StepSpec, scope) -> StepResult:

@@ -27,7 +27,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
 from ..symbols import LATEX_NAMES
-from .text import ADD, MUL, NEG, POSTFIX, level
+from .text import ADD, MUL, NEG, OUTER, POSTFIX, level
 from .tree import AddNode, BuiltinNode, InverseNode, NameNode, NegNode, NumberNode, scalar_groups
 
 GREEK = {g: "\\" + g for g in (
@@ -157,10 +157,16 @@ class NotationLatexPrinter(LatexPrinter):
                            else self.paren(g[0], MUL + 1) for g in groups)
         return self._print_factors(node.args)
 
+    def _avg_factor(self, a, s, last: bool) -> str:
+        """An average followed by more factors is parenthesised: its sum ends there."""
+        if type(a).__name__ == "AvgNode" and not last:
+            return r"\left(" + s + r"\right)"
+        return s
+
     def _print_factors(self, args):
-        out = prev = self.paren(args[0], MUL)
-        for a in args[1:]:
-            s = self.paren(a, MUL + 1)
+        out = prev = self._avg_factor(args[0], self.paren(args[0], MUL), len(args) == 1)
+        for k, a in enumerate(args[1:], start=2):
+            s = self._avg_factor(a, self.paren(a, MUL + 1), k == len(args))
             if s[:1].isdigit() or s.startswith("-") or isinstance(a, NumberNode):
                 joiner = r" \cdot "
             elif s.startswith(r"\mathrm") or prev.startswith(r"\mathrm"):
@@ -221,6 +227,25 @@ class NotationLatexPrinter(LatexPrinter):
     def _print_RelationNode(self, node):
         return f"{self._print(node.lhs)} {RELATION_TEX[node.rel]} {self._print(node.rhs)}"
 
+    # --- display-only nodes (:mod:`.display`) ------------------------------------------------
+    def _print_OuterNode(self, node):
+        parts = []
+        for k, a in enumerate(node.args):
+            s = self.paren(a, OUTER + 1)
+            if type(a).__name__ == "AvgNode" and k < len(node.args) - 1:
+                s = r"\left(" + s + r"\right)"        # the sum ends before the next factor
+            parts.append(s)
+        return r" \otimes ".join(parts)
+
+    def _print_InnerNode(self, node):
+        return r"\left\langle " + self._print(node.left) + ", " + self._print(node.right) + r"\right\rangle"
+
+    def _print_SympyNode(self, node):
+        return self._print(node.expr)
+
+    def _print_IntervalNode(self, node):
+        return r"\left[" + node.lo + r",\ " + node.hi + r"\right]"
+
     # --- SymPy leaves ----------------------------------------------------------------------
     def _print_Symbol(self, expr, style="plain"):
         if expr.name in LATEX_NAMES_BY_NAME:
@@ -272,6 +297,11 @@ class NotationLatexPrinter(LatexPrinter):
 
     def _print_MatrixElement(self, expr):
         return self._print(expr.parent)
+
+    def _print_Indexed(self, expr):
+        # x[i, 1] is x_{i,1}: coordinate 1 of example i
+        return (self._print(expr.base.label) + "_{" + ",".join(self._print(k) for k in expr.indices)
+                + "}")
 
 
 def latex(node) -> str:

@@ -19,15 +19,23 @@ from sympy.printing.str import StrPrinter
 
 from .tree import NegNode
 
-#: binding strength (higher binds tighter)
-ADD, MUL, NEG, POSTFIX, ATOM = 10, 20, 25, 30, 40
+#: binding strength (higher binds tighter); a tensor product binds looser than a product
+ADD, OUTER, MUL, NEG, POSTFIX, ATOM = 10, 15, 20, 25, 30, 40
 
 
 def level(node) -> int:
-    """The precedence of a node (for deciding parentheses)."""
+    """The precedence of a node or a SymPy object (for deciding parentheses)."""
     name = type(node).__name__
+    if name == "SympyNode":
+        node = node.expr
+    if isinstance(node, sp.Basic):
+        if isinstance(node, (sp.Add, sp.MatAdd)):
+            return ADD
+        if isinstance(node, (sp.Mul, sp.MatMul)):
+            return MUL
+        return ATOM
     return {"AddNode": ADD, "MulNode": MUL, "DivNode": MUL, "NegNode": NEG, "PowNode": POSTFIX,
-            "TransposeNode": POSTFIX, "RelationNode": 0}.get(name, ATOM)
+            "TransposeNode": POSTFIX, "RelationNode": 0, "OuterNode": OUTER}.get(name, ATOM)
 
 
 class TextPrinter(StrPrinter):
@@ -106,6 +114,19 @@ class TextPrinter(StrPrinter):
     def _print_RelationNode(self, node):
         return f"{self._print(node.lhs)} {node.rel} {self._print(node.rhs)}"
 
+    # --- display-only nodes (:mod:`.display`) ------------------------------------------------
+    def _print_OuterNode(self, node):
+        return " (x) ".join(self.paren(a, OUTER + 1) for a in node.args)
+
+    def _print_InnerNode(self, node):
+        return f"<{self._print(node.left)}, {self._print(node.right)}>"
+
+    def _print_SympyNode(self, node):
+        return self._print(node.expr)
+
+    def _print_IntervalNode(self, node):
+        return f"[{node.lo}, {node.hi}]"
+
     # --- SymPy leaves in the input syntax ----------------------------------------------------
     def _print_Pow(self, expr, rational=False):
         base, exp = expr.as_base_exp()
@@ -114,7 +135,20 @@ class TextPrinter(StrPrinter):
             if not (base.is_Symbol or (base.is_Integer and base >= 0)):
                 b = f"({b})"
             return f"{b}^{exp}"
-        return super()._print_Pow(expr, rational)
+        out = super()._print_Pow(expr, rational)
+        return out.replace("**", "^")           # one spelling of powers: x^(k/2), never x**(k/2)
+
+    def _print_Derivative(self, expr):
+        variables = "".join(f"d{self._print(v)}" for v in expr.variables)
+        return f"d/{variables} {self.parenthesize(expr.expr, 60)}"
+
+    def _print_Subs(self, expr):
+        where = ", ".join(f"{self._print(v)} = {self._print(p)}" for v, p in zip(expr.variables, expr.point,
+                                                                                 strict=True))
+        return f"({self._print(expr.expr)} at {where})"
+
+    def _print_Indexed(self, expr):
+        return f"{self._print(expr.base.label)}[{', '.join(self._print(k) for k in expr.indices)}]"
 
     def _print_MatPow(self, expr):
         return f"({self._print(expr.base)})^{self._print(expr.exp)}"
@@ -137,6 +171,12 @@ class TextPrinter(StrPrinter):
 
     def _print_ZeroMatrix(self, expr):
         return "0 * I"
+
+    def _print_BlockMatrix(self, expr):
+        def block(b):
+            return "0" if isinstance(b, sp.ZeroMatrix) else self._print(b)
+        rows = expr.blocks.tolist()
+        return "[" + ", ".join("[" + ", ".join(block(b) for b in row) + "]" for row in rows) + "]"
 
     def _print_MatMul(self, expr):
         return " * ".join(self.parenthesize(a, sp.printing.precedence.PRECEDENCE["Mul"])

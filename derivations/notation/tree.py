@@ -353,11 +353,15 @@ def scalar_groups(args) -> list:
     """Split a product's factors into its scalar-valued runs, left to right.
 
     ``u^T z z^T M x_q`` gives [[u^T, z], [z^T, M, x_q]]: printers parenthesise such runs
-    ((u^T z)(z^T M x_q)) so a reader sees the scalars the product multiplies. Factors after
-    the last complete scalar run form the final group.
+    ((u^T z)(z^T M x_q)) so a reader sees the scalars the product multiplies. A factor that is
+    a scalar itself is a group of its own; factors after the last complete scalar run form the
+    final group.
     """
     groups, current, shape = [], [], None
     for a in args:
+        if not current and a.shape == SCALAR:
+            groups.append([a])              # a scalar factor is a run of its own: 15 d (d + 2)
+            continue
         current.append(a)
         shape = a.shape if shape is None else product_shape(shape, a.shape)
         if shape == SCALAR and len(current) > 1:

@@ -128,7 +128,7 @@ def test_report_tex_shows_statuses_and_the_counterexample(tmp_path, capsys):
     code, _, err = run([path, "--report", tmp_path / "rep", "--no-pdf"], capsys)
     assert code == 1
     tex = (tmp_path / "rep" / "my_derivation.tex").read_text()
-    assert r"\steprefuted" in tex and r"\textbf{Counterexample.}" in tex
+    assert r"\onestepfail{REFUTED}" in tex and r"\emph{Counterexample:}" in tex
     assert r"\label{eq:my_derivation:wishart-general}" in tex
     assert r"\begin{pmatrix}1 & 1\\0 & 1\end{pmatrix}" in tex
     assert "agree" not in tex.lower()

@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import re
 
-from derivations.printing import display_tex, escape, latex_words
+import sympy as sp
+
+from derivations.notation.latex import visible_width
+from derivations.notation.tree import Node
+from derivations.printing import display_tex, escape, latex, latex_words, value_lines
 from derivations.proof import ASSUMED, PROVED, REFUTED, UNPROVED
 
 MACROS = r"""\providecommand{\onestepstatus}[1]{\hfill\textsc{#1}}
@@ -28,10 +32,26 @@ def slug(text) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", str(text)).strip("-").lower() or "x"
 
 
+#: a computed value whose left side is at most this wide is shown by value_lines (a matrix too
+#: wide for the line entry by entry, a long fraction as numerator over denominator)
+SHORT_NAME = 16
+
+
+def _lines(rel, computed: bool) -> list:
+    """The align body lines of one relation."""
+    value = rel.rhs
+    if (computed and rel.rel == "=" and isinstance(value, (sp.Basic, sp.MatrixBase))
+            and not isinstance(value, Node)):
+        name = latex(rel.lhs)
+        if visible_width(name) <= SHORT_NAME:
+            return value_lines(name, value)
+    return display_tex(rel)
+
+
 def _display(relations, label_prefix: str, key: str, numbered: bool) -> str:
     lines = []
     for k, rel in enumerate(relations):
-        body = display_tex(rel)
+        body = _lines(rel, computed=not numbered)
         if numbered:
             label = f"eq:{label_prefix}:{slug(key)}" + (f"-{k + 1}" if len(relations) > 1 else "")
             body[-1] += rf" \label{{{label}}}"
@@ -52,7 +72,8 @@ def step_tex(step, number: int, label_prefix: str) -> str:
     if step.display:
         out.append(_display(step.display, label_prefix, step.key, numbered=True))
     if step.computed:
-        out.append(r"\noindent\emph{Computed:}")
+        label = "Counterexample" if step.data.get("counterexample") else "Computed"
+        out.append(r"\noindent\emph{" + label + ":}")
         out.append(_display(step.computed, label_prefix, step.key, numbered=False))
     if step.status in (REFUTED, UNPROVED) and step.detail:
         reason = "Counterexample / reason" if step.status == REFUTED else "Why it is not decided"
