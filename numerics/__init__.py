@@ -18,6 +18,7 @@ from .progress import Progress
 from .sampling import Prompts, iterate_prompts, sample_prompts
 from .task import (
     LINKS,
+    Covariates,
     NumericTask,
     NumericTaskError,
     Response,
@@ -29,6 +30,7 @@ from .task import (
 
 __all__ = [
     "LINKS",
+    "Covariates",
     "LSA",
     "LossEstimate",
     "MinimiseResult",

@@ -33,9 +33,15 @@ def numeric_cost(spec: TaskSpec) -> mc_budget.Cost:
     """The Monte Carlo side of one task: minimise + two loss checks of ``samples`` prompts."""
     n, s2 = spec.numeric_values()
     ntask = _shape_only(spec, n, s2)
-    return (mc_budget.minimise_cost(ntask, spec.samples)
+    cost = (mc_budget.minimise_cost(ntask, spec.samples)
             + mc_budget.sampling_cost(ntask, spec.samples)
             + mc_budget.sampling_cost(ntask, spec.samples))
+    if spec.task.test is not None:          # the test-loss check samples the test distribution
+        from .runner import shift_numeric_values
+
+        n_test, _ = shift_numeric_values(spec)
+        cost = cost + mc_budget.sampling_cost(_shape_only(spec, n_test, s2), spec.samples)
+    return cost
 
 
 def _shape_only(spec, n, s2):

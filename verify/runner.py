@@ -14,7 +14,7 @@ from derivations.exact import exact_equal
 from derivations.task import Task
 
 from . import checks as C
-from .claims import off_by_one_eta, preconditioned_claim, published_optimum
+from .claims import gaussian_eta_claim, off_by_one_eta, preconditioned_claim, published_optimum
 from .spec import TaskSpec
 
 
@@ -94,6 +94,8 @@ def _symbolic_linear(spec: TaskSpec):
             verdict = check_claim(task, eta=off_by_one_eta(task))
         elif kind == "preconditioned":
             verdict = check_claim(task, gamma=preconditioned_claim(task))
+        elif kind == "gaussian-eta":
+            verdict = check_claim(task, eta=gaussian_eta_claim(task))
         else:
             verdict = None
         if verdict is not None:
@@ -106,7 +108,19 @@ def _symbolic_linear(spec: TaskSpec):
                 else _s(opt.form_detail.preconditioned_eta),
                 "assumptions": {"linear-response": True, "prior": task.prior_kind},
                 "strength": _strength(task)}
+    _add_law_and_shift(task, opt.gamma, symbolic)
     return opt, symbolic, checks
+
+
+def _add_law_and_shift(task: Task, gamma, symbolic: dict):
+    """JSON: the covariate law (non-Gaussian only) and the exact test-time risk of Gamma*."""
+    if not task.covariates.is_gaussian:
+        symbolic["covariates"] = task.covariates.spec()
+        symbolic["assumptions"]["covariates"] = task.covariates.describe()
+    if task.test is not None:
+        from derivations.shift import test_risk
+
+        symbolic["test_loss"] = _s(test_risk(task, task.test, gamma=gamma))
 
 
 def _symbolic_alld(spec: TaskSpec):
@@ -172,7 +186,9 @@ def _numeric_linear(spec: TaskSpec, opt, seed: int, progress: bool):
                     "off-by-one": (float(spec.at_numeric_values(off_by_one_eta(task))) * np.eye(d),
                                    "Gamma (LSA fit) vs the off-by-one claim"),
                     "preconditioned": (float_matrix(spec.at_numeric_values(preconditioned_claim(task))),
-                                       "Gamma (LSA fit) vs the eta Sigma^{-1} claim")}
+                                       "Gamma (LSA fit) vs the eta Sigma^{-1} claim"),
+                    "gaussian-eta": (float(spec.at_numeric_values(gaussian_eta_claim(task))) * np.eye(d),
+                                     "Gamma (LSA fit) vs the Gaussian step size (Isserlis assumed: WRONG)")}
     if spec.role == "claim":
         checks += C.claim_gamma_checks(res, gamma_exact, "Gamma (LSA fit) vs Gamma*")
     elif kind in claims_gamma:
@@ -194,15 +210,48 @@ def _numeric_linear(spec: TaskSpec, opt, seed: int, progress: bool):
     if spec.role == "claim":
         rng = np.random.default_rng(seed)
         u_r, M_r, r_r = _random_parameters(task, rng)
-        fixed = Task(d=d, n=int(n), noise=s2, covariance=task.Sigma, prior=task.Omega,
-                     query_in_keys=task.query_in_keys, residual=task.residual)
+        fixed = Task(d=d, n=int(n), noise=s2, covariance=task.Sigma if task.covariates.is_gaussian else None,
+                     prior=task.Omega, query_in_keys=task.query_in_keys, residual=task.residual,
+                     covariates=task.covariates)
         exact_random = float(expected_loss(fixed, u_r, M_r, r_r))
         r_float = float_matrix(r_r).ravel() if task.residual else None
         est = loss_at(ntask, float_matrix(u_r).ravel(), float_matrix(M_r), r_float, spec.samples, seed + 2, progress)
         checks.append(C.scalar("loss-at-random", est.mean, est.se, exact_random,
                                "MC loss at random parameters vs expected_loss", df=est.batches - 1))
+    if task.test is not None and (spec.role == "claim" or kind == "test-shift-ignored"):
+        checks.append(_test_loss_check(spec, opt, gamma_exact, loss_exact, seed + 3, progress))
     numeric = numeric_json(res, n, s2)
     return res, numeric, checks
+
+
+def shift_numeric_values(spec: TaskSpec):
+    """(n, s2) of the test distribution for the Monte Carlo side: its own when fixed, else the
+    training task's Monte Carlo values (a symbolic test n or noise is the training one)."""
+    test = spec.task.test
+    n, s2 = spec.numeric_values()
+    return (n if test.n_symbolic else int(test.n)), (s2 if test.noise_symbolic else test.noise)
+
+
+def _test_loss_check(spec: TaskSpec, opt, gamma_exact, loss_exact, seed: int, progress: bool):
+    """The MC risk of Gamma* on fresh prompts of the TEST distribution vs the exact test loss
+    (control 'test-shift-ignored': vs the training L*, which must be refuted)."""
+    from derivations.shift import test_risk
+
+    from .numeric import loss_at_gd_point, numeric_task
+
+    task = spec.task
+    n_test, s2_test = shift_numeric_values(spec)
+    ntest = numeric_task(task.test, n_test, s2_test)
+    est = loss_at_gd_point(ntest, gamma_exact, spec.samples, seed, progress)
+    if spec.control.get("kind") == "test-shift-ignored":
+        return C.scalar("test-loss", est.mean, est.se, loss_exact,
+                        "MC risk of Gamma* on the test distribution vs the TRAINING L* (shift ignored: must differ)",
+                        expect_agree=False, df=est.batches - 1)
+    exact = float(spec.at_numeric_values(test_risk(task, task.test, gamma=opt.gamma)))
+    return C.scalar("test-loss", est.mean, est.se, exact,
+                    f"MC risk of Gamma* on the test distribution (n = {n_test}) vs the exact test loss",
+                    df=est.batches - 1)
+
 
 
 def _symbolic_gd_family(spec: TaskSpec):

@@ -91,6 +91,12 @@ class TaskSpec:
                "response": {k: v for k, v in vars(t.response).items() if v is not None},
                "query_in_keys": t.query_in_keys, "residual": t.residual, "role": self.role,
                "description": self.description}
+        if not t.covariates.is_gaussian:
+            out["covariates"] = t.covariates.spec()
+        if t.test is not None:
+            out["test"] = {"n": str(t.test.n), "noise": str(t.test.noise),
+                           "covariance": [[str(x) for x in row] for row in t.test.Sigma.tolist()],
+                           "prior": [[str(x) for x in row] for row in t.test.Omega.tolist()]}
         if self.numeric:
             n, s2 = self.numeric_values()
             out["numeric"] = {"n": n, "noise": str(s2), "samples": self.samples}
