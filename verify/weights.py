@@ -387,6 +387,7 @@ def load_inputs(args):
         raise InputError(f"--sign: applies to Ahn et al.'s P, Q only (these weights are {parameterisation})")
     sign = _sign(canonical, args.sign) if parameterisation == "ahn" else None
     W = exact_weights(parameterisation, canonical, task.d)
+    effective_of(parameterisation, W, sign or 1, task.residual)       # refuses an r the task cannot use
     inputs = [args.task, args.weights]
     if args.json is not None:
         check_output_file(args.json, "--json", inputs, probe=False)
