@@ -52,6 +52,7 @@ class TaskSpec:
     alld: str | None = None           # kind for derivations.alld.prove
     gd_family: tuple | None = None    # dimensions for the Theorem 1 GD-family derivation
     steps: str | None = None          # a derivation file checked step by step (verify.steps_suite)
+    gd_family_task: bool = False      # exact side on the GD family of ``task`` only (cheap at large d)
     control: dict = field(default_factory=dict)   # the false claim of a control
     user: bool = False                # from a task file
 
