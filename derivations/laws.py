@@ -103,8 +103,8 @@ class IID(Law):
             return sp.Integer(1)
         value = self._moments.get(k)
         if value is None:
-            raise TaskError(f"covariates: the {self.name} law does not give E[x^{k}] "
-                            f"(only {', '.join(f'E[x^{j}]' for j, v in sorted(self._moments.items()) if v is not None)})")
+            given = ", ".join(f"E[x^{j}]" for j, v in sorted(self._moments.items()) if v is not None)
+            raise TaskError(f"covariates: the {self.name} law does not give E[x^{k}] (only {given})")
         return value
 
     def cumulant(self, k: int) -> sp.Expr:

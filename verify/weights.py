@@ -435,7 +435,8 @@ def _write_report(report: WeightsReport, directory: Path):
     tex = ["% onestep: a trained LSA against the exact optimum (\\input-able; needs booktabs)",
            "\\begin{tabular}{lr}", "\\toprule", "quantity & value (truncated decimals) \\\\", "\\midrule"]
     tex += [f"${name}$ & {decimal(value)} \\\\" for name, value in rows]
-    tex.append(f"$\\|\\Gamma - \\Gamma^\\star\\|_F / \\|\\Gamma^\\star\\|_F$ & {sqrt_decimal(report.distance_squared)} \\\\")
+    distance = sqrt_decimal(report.distance_squared)
+    tex.append(f"$\\|\\Gamma - \\Gamma^\\star\\|_F / \\|\\Gamma^\\star\\|_F$ & {distance} \\\\")
     tex += ["\\bottomrule", "\\end{tabular}", ""]
     write_atomic(directory / "summary.tex", "\n".join(tex))
     _gamma_figure(report, directory)

@@ -8,7 +8,7 @@ The step size eta* = s / ((m4 + (d-1) s^2 + s2 s)/n + (1 - 1/n) s^2) is derived 
 the README (fourth moments of iid coordinates with one fourth-cumulant term).
 """
 
-from functools import lru_cache
+from functools import cache
 from math import prod
 
 import pytest
@@ -23,7 +23,7 @@ from derivations.symbols import n, s2
 HALF = sp.Rational(3, 2)
 
 
-@lru_cache(maxsize=None)
+@cache
 def law_moment(law, k):
     """E[x^k] of one coordinate, computed independently of derivations.laws."""
     if k % 2:

@@ -14,7 +14,7 @@ import sympy as sp
 from derivations import Task, global_optimum
 from derivations.errors import TaskError
 from derivations.shift import m, risk_curve, test_risk
-from derivations.symbols import n, s2
+from derivations.symbols import n
 
 SIGMA = [[2, 1], [1, 3]]
 
