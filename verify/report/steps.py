@@ -117,8 +117,12 @@ def setup_tex(result) -> str:
         if sym
         else ""
     )
+    law = task.covariates
+    covariates_tex = (r"Covariates $x_1, \dots, x_n, x_q \sim N(0, \Sigma)$ i.i.d., " if law.is_gaussian else
+                      r"Covariates $x_1, \dots, x_n, x_q$ i.i.d. with independent coordinates, each "
+                      + L.text(law.describe().removeprefix("iid ")) + r" (not Gaussian; $\Sigma = s I$, $s$ the variance of a coordinate), ")
     out.append(
-        r"\paragraph{Distribution.} Covariates $x_1, \dots, x_n, x_q \sim N(0, \Sigma)$ i.i.d., "
+        r"\paragraph{Distribution.} " + covariates_tex +
         r"task vector $w \sim N(0, \Omega)$ independent of them, responses "
         rf"${_response_tex(task)}$ with noise $\varepsilon \sim N(0, \sigma^2)$; "
         rf"$d = {task.d}$, ${n_tex}$, ${s2_tex}$. " + sym_text
@@ -263,6 +267,8 @@ def certificate_of(exact):
     if isinstance(exact, Derivation):
         return exact
     cert = getattr(exact, "certificate", None)
+    if cert is None:
+        cert = getattr(exact, "derivation", None)      # the GD-family derivation (GDFamilyOptimum)
     if cert is not None:
         return cert
     if hasattr(exact, "steps"):
