@@ -120,7 +120,8 @@ def setup_tex(result) -> str:
     law = task.covariates
     covariates_tex = (r"Covariates $x_1, \dots, x_n, x_q \sim N(0, \Sigma)$ i.i.d., " if law.is_gaussian else
                       r"Covariates $x_1, \dots, x_n, x_q$ i.i.d. with independent coordinates, each "
-                      + L.text(law.describe().removeprefix("iid ")) + r" (not Gaussian; $\Sigma = s I$, $s$ the variance of a coordinate), ")
+                      + L.text(law.describe().removeprefix("iid "))
+                      + r" (not Gaussian; $\Sigma = s I$, $s$ the variance of a coordinate), ")
     out.append(
         r"\paragraph{Distribution.} " + covariates_tex +
         r"task vector $w \sim N(0, \Omega)$ independent of them, responses "
