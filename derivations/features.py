@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .engine import Space, wick_matchings
+from .engine import Space
 from .lsa import EffectiveParameters
 from .moments import GaussianVector
 from .task import Task
@@ -98,7 +98,8 @@ def gram(task: Task) -> Gram:
         raise NotImplementedError("gram() covers linear tasks; see derivations.nonlinear")
     d, s2, n = task.d, task.noise, task.n
     basis = FeatureBasis.of(task)
-    xq = GaussianVector("xq", d, task.Sigma, private=True)
+    law = task.covariates          # Gaussian unless the task says otherwise (derivations.laws)
+    xq = law.vector("xq", d, task.Sigma, private=True)
     w = GaussianVector("w", d, task.Omega, private=True)
     eq = GaussianVector("eq", 1, sp.Matrix([[s2]]), private=True)
     P = Space([xq, eq, w], sorted(sp.sympify(s2).free_symbols, key=str))
@@ -135,7 +136,7 @@ def gram(task: Task) -> Gram:
         if forms is None:
             mean.append(None)
             continue
-        ms = wick_matchings(list(forms), xi_cov, P)
+        ms = law.matchings(list(forms), xi_cov, P)
         mean.append(sum((m[0] for m in ms), zero))
 
     def as_expr(parts):
@@ -167,7 +168,7 @@ def gram(task: Task) -> Gram:
                 if q_avg is not None:
                     parts[1] += E_shared(q_avg, s_sh)
             else:
-                same = wick_matchings(list(fi) + list(fj), xi_cov, P)
+                same = law.matchings(list(fi) + list(fj), xi_cov, P)
                 one_block = sum((E_shared(*m, si * sj) for m in same), zero)
                 two_blocks = E_shared(mean[i] * si, mean[j] * sj)
                 # (1/n) E[Phi_i Phi_j] + ((n-1)/n) E[E Phi_i E Phi_j]

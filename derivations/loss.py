@@ -19,7 +19,7 @@ from __future__ import annotations
 import sympy as sp
 
 from . import symbols as pinned
-from .engine import Space, context_expectation, wick_matchings
+from .engine import Space, context_expectation
 from .exact import as_exact_matrix
 from .lsa import EffectiveParameters
 from .moments import GaussianVector
@@ -72,7 +72,8 @@ def loss_parts(task: Task, params: EffectiveParameters | None = None) -> LossPar
     d = task.d
     params = params or EffectiveParameters.symbols(d)
     s2 = task.noise
-    xq = GaussianVector("xq", d, task.Sigma, private=True)
+    law = task.covariates          # Gaussian unless the task says otherwise (derivations.laws)
+    xq = law.vector("xq", d, task.Sigma, private=True)
     w = GaussianVector("w", d, task.Omega, private=True)
     eq = GaussianVector("eq", 1, sp.Matrix([[s2]]), private=True)
     param_exprs = list(params.all_symbols())
@@ -95,7 +96,7 @@ def loss_parts(task: Task, params: EffectiveParameters | None = None) -> LossPar
     phi = (form_u, form_v)
 
     def matchings(factors):
-        return wick_matchings([f for factor in factors for f in factor], xi_cov, P)
+        return law.matchings([f for factor in factors for f in factor], xi_cov, P)
 
     # shared part of the prediction minus the target: D = D0 + (1/n) D1
     yq = sum((W[k] * X[k] for k in range(d)), P.ring.zero) + E

@@ -113,7 +113,11 @@ class Task:
     d: covariate dimension; n: context length (None = symbolic ``n``); noise: variance
     s2 (None = symbolic ``s2``); covariance: Sigma (None = identity); prior: Omega,
     "identity", "inverse-covariance" or an exact matrix; query_in_keys / residual:
-    model variants; response: :class:`Response` (linear by default).
+    model variants; response: :class:`Response` (linear by default); covariates: the law of
+    x (:mod:`derivations.laws`; None or {"law": "gaussian"} = Gaussian, else e.g.
+    {"law": "uniform", "half_width": 1}: iid coordinates, Sigma = E[x^2] I, no ``covariance``);
+    test: a test-time distribution {"n", "covariance", "prior", "noise"} (any subset; the
+    rest as in training), stored as a Task in ``test`` (see :mod:`derivations.shift`).
     """
 
     d: int
@@ -125,6 +129,8 @@ class Task:
     residual: bool = False
     response: Response = field(default=LINEAR)
     name: str | None = None
+    covariates: object = None
+    test: object = None
 
     def __post_init__(self):
         set_ = object.__setattr__.__get__(self)
@@ -164,8 +170,13 @@ class Task:
             if self.response.expr is not None:
                 parse_expression(self.response.expr, self.d)
 
-        sigma = sp.ImmutableMatrix(sp.eye(self.d)) if self.covariance is None else \
-            _exact_matrix(self.covariance, self.d, "covariance")
+        law = _law(self)
+        set_("covariates", law)
+        if law.is_gaussian:
+            sigma = sp.ImmutableMatrix(sp.eye(self.d)) if self.covariance is None else \
+                _exact_matrix(self.covariance, self.d, "covariance")
+        else:
+            sigma = law.covariance(self.d)
         set_("covariance", sigma)
         if isinstance(self.prior, str):
             if self.prior not in PRIORS:
@@ -177,6 +188,7 @@ class Task:
             omega = _exact_matrix(self.prior, self.d, "prior")
             set_("prior_kind", "matrix")
         set_("Omega", omega)
+        set_("test", _test_task(self))
 
     # --- derived views -------------------------------------------------------------
     @property
@@ -197,6 +209,11 @@ class Task:
         return self.response.is_linear
 
     @property
+    def law(self):
+        """The law of the covariates (:class:`derivations.laws.Law`)."""
+        return self.covariates
+
+    @property
     def parameters(self) -> set:
         """Free symbols the exact results may depend on (n, s2, symbolic matrix entries)."""
         free = set(self.Sigma.free_symbols) | set(self.Omega.free_symbols)
@@ -212,5 +229,62 @@ class Task:
                  f"Sigma = {mat(self.Sigma)}", f"Omega = {mat(self.Omega)}"]
         if self.response.family != "linear":
             parts.append(f"response={self.response.family}")
+        if not self.covariates.is_gaussian:
+            parts.append(f"x {self.covariates.describe()}")
         parts += [flag for flag in ("query_in_keys", "residual") if getattr(self, flag)]
         return ", ".join(parts)
+
+
+TEST_KEYS = ("n", "covariance", "prior", "noise")
+
+
+def _law(task: Task):
+    """The covariate law of ``task``, and the combinations it refuses."""
+    from .laws import law_from_spec
+
+    law = law_from_spec(task.covariates)
+    if law.is_gaussian:
+        return law
+    if task.covariance is not None:
+        raise TaskError(f"covariance: not allowed with the {law.name} law (its coordinates are iid, "
+                        "so the covariance is E[x^2] I); omit covariance")
+    if not task.response.is_linear:
+        raise TaskError(f"covariates: the {law.name} law is supported for linear responses only "
+                        "(Theorem 3's derivation is Gaussian)")
+    if task.query_in_keys and law._moments.get(6) is None:
+        raise TaskError(f"covariates: query_in_keys needs E[x^6], which the {law.name} law does not give; "
+                        "use uniform or rademacher, or drop query_in_keys")
+    return law
+
+
+def _test_task(task: Task):
+    """The test-time distribution as a Task (None without ``test``): the given keys replace
+    the training values, the others are inherited (Omega inherited as a matrix, so shifting
+    only the covariance leaves the prior of w unchanged)."""
+    spec = task.test
+    if spec is None:
+        return None
+    if isinstance(spec, Task):
+        spec = {"n": None if spec.n_symbolic else int(spec.n), "noise": spec.noise,
+                "covariance": spec.Sigma, "prior": spec.Omega}
+    if not isinstance(spec, dict):
+        raise TaskError(f"test: must be a table with keys among {', '.join(TEST_KEYS)}, got {type(spec).__name__}")
+    unknown = sorted(set(spec) - set(TEST_KEYS))
+    if unknown:
+        raise TaskError(f"test: unknown key {unknown[0]!r} (allowed: {', '.join(TEST_KEYS)})")
+    if not task.response.is_linear:
+        raise TaskError("test: a test-time shift is supported for linear responses only")
+    n = spec.get("n", None if task.n_symbolic else int(task.n))
+    noise = spec.get("noise", None if task.noise_symbolic else task.noise)
+    law = task.covariates
+    if "covariance" in spec and not law.is_gaussian:
+        raise TaskError(f"test.covariance: not allowed with the {law.name} law (its covariance is E[x^2] I)")
+    covariance = spec.get("covariance", task.Sigma if law.is_gaussian else None)
+    prior = spec.get("prior", task.Omega)
+    try:
+        return Task(d=task.d, n=n, noise=noise, covariance=covariance, prior=prior,
+                    query_in_keys=task.query_in_keys, residual=task.residual,
+                    name=None if task.name is None else f"{task.name} (test)",
+                    covariates=law)
+    except TaskError as err:
+        raise TaskError(f"test.{err}") from None

@@ -10,7 +10,7 @@ True
 """
 
 from .budget import TooLargeError
-from .estimate import LossEstimate, mc_loss
+from .estimate import LossEstimate, StepEstimate, gd_step, mc_loss
 from .features import dimension, feature_matrix, names, odd_names, theta, theta_numpy
 from .minimise import MinimiseResult, minimise
 from .model import LSA, effective_parameters, gamma_from_effective, gamma_of, predict_effective
@@ -18,6 +18,7 @@ from .progress import Progress
 from .sampling import Prompts, iterate_prompts, sample_prompts
 from .task import (
     LINKS,
+    Covariates,
     NumericTask,
     NumericTaskError,
     Response,
@@ -29,6 +30,7 @@ from .task import (
 
 __all__ = [
     "LINKS",
+    "Covariates",
     "LSA",
     "LossEstimate",
     "MinimiseResult",
@@ -37,6 +39,8 @@ __all__ = [
     "Progress",
     "Prompts",
     "Response",
+    "StepEstimate",
+    "gd_step",
     "TooLargeError",
     "dimension",
     "effective_parameters",

@@ -131,3 +131,63 @@ def mc_loss(
         batches=batches,
         seconds=time.perf_counter() - start,
     )
+
+
+@dataclass(frozen=True)
+class StepEstimate:
+    """The least-squares step size on the one-step-GD family, eta = E[P y_q] / E[P^2] with
+    P = x_q^T g, g = (1/n) sum_i y_i x_i, and its delete-one-batch jackknife SE."""
+
+    eta: float
+    se: float
+    samples: int
+    batches: int
+    seconds: float
+
+    def z(self, value: float) -> float:
+        return (self.eta - value) / self.se
+
+
+def gd_step(
+    task: NumericTask,
+    samples: int = 100_000,
+    seed: int = 0,
+    batches: int = MIN_BATCHES,
+    batch_size: int | None = None,
+    device: str = "cpu",
+    progress: bool | None = None,
+) -> StepEstimate:
+    """Minimise the Monte Carlo loss over the GD family yhat = eta x_q^T g (a ratio of two means:
+    the family is one-dimensional, so no optimiser is needed); SE by a delete-one-batch jackknife.
+
+    >>> from numerics.task import NumericTask
+    >>> est = gd_step(NumericTask(d=2, n=10, noise=0.25), samples=30_000, seed=1)
+    >>> abs(est.z(10 / 13.25)) < 4.5      # Theorem 1: eta* = n / (n + d + 1 + s2)
+    True
+    """
+    if batches < MIN_BATCHES:
+        raise ValueError(f"batches: need at least {MIN_BATCHES}, got {batches}")
+    per = samples // batches
+    if per < 1:
+        raise ValueError(f"samples: need at least one prompt per batch ({batches}), got {samples}")
+    budget.check(budget.sampling_cost(task, samples), "gd_step")
+    dev = resolve_device(device)
+    chunk = batch_size or default_batch(task, (task.n + 1) * (task.d + 1))
+    gen = make_generator(seed, dev)
+    start = time.perf_counter()
+    py, pp = np.zeros(batches), np.zeros(batches)
+    done = 0
+    with torch.no_grad(), Progress(per * batches, "gd_step", progress) as bar:
+        for size in batch_sizes(per * batches, chunk):
+            p = sample_prompts(task, size, gen, dev)
+            g = torch.einsum("bm,bmd->bd", p.y, p.x) / task.n
+            P = (p.xq * g).sum(-1)
+            index = (done + np.arange(size)) // per
+            py += np.bincount(index, weights=(P * p.yq).cpu().numpy(), minlength=batches)
+            pp += np.bincount(index, weights=(P * P).cpu().numpy(), minlength=batches)
+            done += size
+            bar.update(size)
+    eta = float(py.sum() / pp.sum())
+    leave = (py.sum() - py) / (pp.sum() - pp)
+    se = float(np.sqrt((batches - 1) / batches * np.sum((leave - leave.mean()) ** 2)))
+    return StepEstimate(eta, se, per * batches, batches, time.perf_counter() - start)

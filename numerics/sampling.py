@@ -80,19 +80,36 @@ def _responses(
     return s, w
 
 
+def _covariates(task: NumericTask, shape, generator: torch.Generator, device) -> torch.Tensor:
+    """x for every token: N(0, Sigma), or iid coordinates from the task's non-Gaussian law."""
+    law = task.covariates
+    if law.is_gaussian:
+        xs = torch.randn(*shape, generator=generator, dtype=DTYPE, device=device)
+        return xs @ _cholesky(task.Sigma, device).T
+    if law.law == "uniform":
+        u = torch.rand(*shape, generator=generator, dtype=DTYPE, device=device)
+        return (2.0 * u - 1.0) * law.scale
+    signs = torch.randint(0, 2, shape, generator=generator, device=device).to(DTYPE) * 2.0 - 1.0
+    if law.law == "rademacher":
+        return signs
+    # three-point: +-a with probability p, 0 otherwise
+    keep = torch.rand(*shape, generator=generator, dtype=DTYPE, device=device) < law.p
+    return signs * keep.to(DTYPE) * law.scale
+
+
 def sample_prompts(
     task: NumericTask, batch: int, generator: torch.Generator, device: str | torch.device = "cpu"
 ) -> Prompts:
     """Draw ``batch`` iid prompts of ``task`` using ``generator`` (and nothing else).
 
-    Draw order (fixed, so results are reproducible): covariates of all n+1 tokens,
+    Draw order (fixed, so results are reproducible): covariates of all n+1 tokens (Gaussian,
+    or iid from the task's ``covariates`` law),
     then the response function (w, or the ReLU network), then the noise.
     """
     if batch < 1:
         raise ValueError(f"batch: must be >= 1, got {batch}")
     n, d = task.n, task.d
-    xs = torch.randn(batch, n + 1, d, generator=generator, dtype=DTYPE, device=device)
-    xs = xs @ _cholesky(task.Sigma, device).T
+    xs = _covariates(task, (batch, n + 1, d), generator, device)
     f, w = _responses(task, xs, generator, device)
     noise = torch.randn(batch, n + 1, generator=generator, dtype=DTYPE, device=device)
     ys = f + math.sqrt(task.noise) * noise

@@ -131,6 +131,70 @@ class Response:
         return self.family == "linear"
 
 
+COVARIATE_LAWS = ("gaussian", "uniform", "rademacher", "three-point")
+
+
+@dataclass(frozen=True)
+class Covariates:
+    """The law of the covariates x (context and query alike).
+
+    * ``"gaussian"`` (default): x ~ N(0, Sigma).
+    * ``"uniform"``: iid coordinates uniform on [-a, a] (``scale`` = a); Sigma = a^2/3 I.
+    * ``"rademacher"``: iid coordinates +-1; Sigma = I.
+    * ``"three-point"``: iid coordinates 0 with probability 1 - p and +-a with probability
+      p/2 each (``scale`` = a, ``p``): E[x^2] = p a^2, E[x^4] = p a^4. Any symmetric law with
+      variance s and fourth moment m4 >= s^2 has these two moments with a^2 = m4/s, p = s^2/m4.
+    Use the classmethods.
+
+    >>> Covariates.with_moments(1 / 3, 1 / 5).variance
+    0.3333333333333333
+    """
+
+    law: str = "gaussian"
+    scale: float = 1.0
+    p: float = 1.0
+
+    def __post_init__(self):
+        if self.law not in COVARIATE_LAWS:
+            raise NumericTaskError(f"covariates: must be one of {', '.join(COVARIATE_LAWS)}, got {self.law!r}")
+        for key in ("scale", "p"):
+            v = getattr(self, key)
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v <= 0:
+                raise NumericTaskError(f"covariates.{key}: must be a finite number > 0, got {v!r}")
+        if self.p > 1:
+            raise NumericTaskError(f"covariates.p: must be <= 1, got {self.p}")
+
+    @classmethod
+    def gaussian(cls) -> Covariates:
+        return cls()
+
+    @classmethod
+    def uniform(cls, half_width: float) -> Covariates:
+        return cls("uniform", float(half_width))
+
+    @classmethod
+    def rademacher(cls) -> Covariates:
+        return cls("rademacher")
+
+    @classmethod
+    def with_moments(cls, variance: float, fourth_moment: float) -> Covariates:
+        """A symmetric three-point law with the given E[x^2] and E[x^4] (needs m4 >= s^2)."""
+        s, m4 = float(variance), float(fourth_moment)
+        if not (s > 0 and m4 >= s * s):
+            raise NumericTaskError(f"covariates: need variance > 0 and fourth moment >= variance^2, got {s}, {m4}")
+        return cls("three-point", math.sqrt(m4 / s), min(1.0, s * s / m4))
+
+    @property
+    def is_gaussian(self) -> bool:
+        return self.law == "gaussian"
+
+    @property
+    def variance(self) -> float:
+        """E[x_k^2] of one coordinate (iid laws only)."""
+        return {"uniform": self.scale**2 / 3, "rademacher": 1.0,
+                "three-point": self.p * self.scale**2}.get(self.law, 1.0)
+
+
 def _spd(value, d: int, name: str) -> np.ndarray:
     """A float64 symmetric positive-definite d x d array, or NumericTaskError."""
     if value is None:
@@ -170,6 +234,7 @@ class NumericTask:
     response: Response = field(default_factory=Response)
     query_in_keys: bool = False
     residual: bool = False
+    covariates: Covariates = field(default_factory=Covariates)
 
     def __post_init__(self):
         set_ = object.__setattr__.__get__(self)
@@ -185,6 +250,17 @@ class NumericTask:
         if not math.isfinite(noise) or noise < 0:
             raise NumericTaskError(f"noise: the variance must be finite and >= 0, got {noise}")
         set_("noise", noise)
+        if not isinstance(self.covariates, Covariates):
+            raise NumericTaskError(
+                f"covariates: must be a Covariates, got {type(self.covariates).__name__}"
+            )
+        if not self.covariates.is_gaussian:
+            # iid coordinates: the covariance is the law's variance times I
+            if self.Sigma is not None:
+                raise NumericTaskError(
+                    f"Sigma: not allowed with {self.covariates.law} covariates (Sigma = E[x^2] I)"
+                )
+            set_("Sigma", np.eye(self.d) * self.covariates.variance)
         set_("Sigma", _spd(self.Sigma, self.d, "Sigma"))
         set_("Omega", _spd(self.Omega, self.d, "Omega"))
         for flag in ("query_in_keys", "residual"):
@@ -216,6 +292,8 @@ class NumericTask:
             f"Omega={mat(self.Omega)}",
             f"response={self.response.family}",
         ]
+        if not self.covariates.is_gaussian:
+            parts.append(f"covariates={self.covariates.law}")
         parts += [flag for flag in ("query_in_keys", "residual") if getattr(self, flag)]
         return ", ".join(parts)
 

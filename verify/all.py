@@ -30,6 +30,8 @@ task file (TOML), one [[task]] table per task:
   response = { family = "linear" | "single-index" | "two-layer-relu" | "expression",
                link = "tanh(s)", width = 3, expr = "s + x1**2" }
   query_in_keys = false     residual = false      samples = 40000
+  covariates = { law = "gaussian" | "uniform" (half_width) | "rademacher" | "moments" (variance, fourth_moment) }
+  test = { n = 40, noise = 0, covariance = [[...]], prior = ... }   (test-time distribution; any subset)
 exit status: 0 all pass, 1 a claim failed or a control was not refuted, 2 bad input."""
 
 

@@ -33,9 +33,17 @@ def numeric_cost(spec: TaskSpec) -> mc_budget.Cost:
     """The Monte Carlo side of one task: minimise + two loss checks of ``samples`` prompts."""
     n, s2 = spec.numeric_values()
     ntask = _shape_only(spec, n, s2)
-    return (mc_budget.minimise_cost(ntask, spec.samples)
+    if spec.gd_family_task:                  # gd_step + one loss: sampling only
+        return mc_budget.sampling_cost(ntask, spec.samples) + mc_budget.sampling_cost(ntask, spec.samples)
+    cost = (mc_budget.minimise_cost(ntask, spec.samples)
             + mc_budget.sampling_cost(ntask, spec.samples)
             + mc_budget.sampling_cost(ntask, spec.samples))
+    if spec.task.test is not None:          # the test-loss check samples the test distribution
+        from .runner import shift_numeric_values
+
+        n_test, _ = shift_numeric_values(spec)
+        cost = cost + mc_budget.sampling_cost(_shape_only(spec, n_test, s2), spec.samples)
+    return cost
 
 
 def _shape_only(spec, n, s2):
@@ -58,7 +66,8 @@ def plan(specs, numeric: bool) -> list:
         if spec.task is None:               # all-d proofs and the GD family: seconds
             out.append(TaskCost(spec, 1.0, 0.0, 3e8))
             continue
-        exact = exact_budget.estimate(spec.task)
+        exact = exact_budget.estimate(spec.task) if not spec.gd_family_task else \
+            exact_budget.Estimate(1.0 + 0.01 * spec.task.d**3, 3e8, "GD family")
         reason = exact.verdict()
         if reason:
             raise InputError(f"task {spec.name!r}: {reason}; lower d or the response's degree, "

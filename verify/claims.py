@@ -24,6 +24,8 @@ def published_optimum(task: Task):
     L* = tr(Sigma Omega) + s2 - tr(Sigma B C^{-1} B^T), B = Omega Sigma (Ahn et al.; Wu et al.).
     """
     d, n, s2, S, O = task.d, task.n, task.noise, task.Sigma, task.Omega
+    if not task.covariates.is_gaussian:
+        return iid_law_optimum(task)
     if O == S.inv():
         gamma = n / (n + d + 1 + s2) * S.inv()
         loss = s2 + d * (d + 1 + s2) / (n + d + 1 + s2)
@@ -200,3 +202,41 @@ def _ball_check(check_id, what, value, ball):
                              f"enclosure [{lo}, {hi}]")
     return C.not_applicable(check_id, f"claimed {what} lies inside the certified enclosure [{lo}, {hi}]; "
                             "an enclosure cannot prove an exact value", kind="symbolic")
+
+
+def iid_law_second_moment(task: Task):
+    """(C, B) = (E[g g^T], E[w g^T]) for x with iid coordinates of variance s, fourth cumulant
+    kappa4 = m4 - 3 s^2, and w ~ N(0, Omega):
+    C = (1/n)(s^2 (tr(Omega) I + 2 Omega) + kappa4 diag(Omega) + s2 s I) + (1 - 1/n) s^2 Omega,
+    B = s Omega. (E[x_a x_b x_c x_e] = s^2 (three pairings) + kappa4 [a = b = c = e].)"""
+    law, d, n, s2, O = task.covariates, task.d, task.n, task.noise, task.Omega
+    s, kappa4 = law.variance, law.cumulant(4)
+    diag = sp.diag(*[O[i, i] for i in range(d)])
+    C = (s**2 * (sp.trace(O) * sp.eye(d) + 2 * O) + kappa4 * diag + s2 * s * sp.eye(d)) / n \
+        + (1 - 1 / n) * s**2 * O
+    return C, s * O
+
+
+def iid_law_optimum(task: Task):
+    """(form, Gamma*, L*) for iid non-Gaussian covariates (the stated finding, checked against the
+    derivation): Gamma* = B C^{-1}, L* = tr(Sigma Omega) + s2 - tr(Sigma B C^{-1} B^T). With
+    Omega = I: Gamma* = eta* I, eta* = s / ((m4 + (d - 1) s^2 + s2 s)/n + (1 - 1/n) s^2)."""
+    C, B = iid_law_second_moment(task)
+    S = task.Sigma
+    gamma = B * C.inv()
+    loss = sp.trace(S * task.Omega) + task.noise - sp.trace(S * B * C.inv() * B.T)
+    return classify(gamma, S).kind, gamma, loss
+
+
+def iid_law_eta(task: Task):
+    """eta* = s / ((m4 + (d - 1) s^2 + s2 s)/n + (1 - 1/n) s^2) (Omega = I, iid coordinates)."""
+    law, d, n, s2 = task.covariates, task.d, task.n, task.noise
+    s, m4 = law.variance, law.moment(4)
+    return s / ((m4 + (d - 1) * s**2 + s2 * s) / n + (1 - 1 / n) * s**2)
+
+
+def gaussian_eta_claim(task: Task):
+    """Control: the Gaussian step size for the same covariance s I, n / ((n + d + 1 + s2/s) s) --
+    the answer if Isserlis still held (it does not for a non-Gaussian law)."""
+    s = task.covariates.variance
+    return task.n / ((task.n + task.d + 1 + task.noise / s) * s)

@@ -9,7 +9,7 @@ import numpy as np
 import sympy as sp
 
 from derivations.task import Task
-from numerics import NumericTask, mc_loss, minimise
+from numerics import Covariates, NumericTask, mc_loss, minimise
 from numerics.task import Response as NumericResponse
 
 
@@ -32,7 +32,12 @@ def numeric_applicability(task: Task, n, noise) -> str | None:
     'numerics not applicable' check instead of a spurious pass or refutation.
     """
     lo, hi = SCALE_LIMITS
-    for name, matrix in (("covariance", task.Sigma), ("prior", task.Omega)):
+    matrices = [("covariance", task.Sigma), ("prior", task.Omega)]
+    if task.test is not None:
+        matrices += [("test covariance", task.test.Sigma), ("test prior", task.test.Omega)]
+        if not task.test.noise_symbolic and float(task.test.noise) > hi:
+            return f"the test noise variance {float(task.test.noise):.3g} is above {hi:.0e}"
+    for name, matrix in matrices:
         try:
             values = float_matrix(matrix)
         except (OverflowError, ValueError, TypeError):
@@ -62,9 +67,24 @@ def numeric_task(task: Task, n: int, noise) -> NumericTask:
     else:
         from .nonlinear_bridge import numeric_response  # noqa: PLC0415
         response = numeric_response(task)
-    return NumericTask(d=task.d, n=int(n), noise=float(noise), Sigma=float_matrix(task.Sigma),
+    law = task.covariates
+    return NumericTask(d=task.d, n=int(n), noise=float(noise),
+                       Sigma=float_matrix(task.Sigma) if law.is_gaussian else None,
                        Omega=float_matrix(task.Omega), response=response,
-                       query_in_keys=task.query_in_keys, residual=task.residual)
+                       query_in_keys=task.query_in_keys, residual=task.residual,
+                       covariates=numeric_covariates(law))
+
+
+def numeric_covariates(law) -> Covariates:
+    """The same covariate law in float64 (a 'moments' law is sampled as the symmetric
+    three-point law with its variance and fourth moment: the loss depends on no other moment)."""
+    if law.is_gaussian:
+        return Covariates.gaussian()
+    if law.name == "uniform":
+        return Covariates.uniform(float(law.half_width))
+    if law.name == "rademacher":
+        return Covariates.rademacher()
+    return Covariates.with_moments(float(law.moment(2)), float(law.moment(4)))
 
 
 def fit(ntask: NumericTask, samples: int, seed: int, parameterisation: str = "effective", progress=False):

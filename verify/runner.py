@@ -17,6 +17,7 @@ from derivations.task import Task
 from . import checks as C
 from .claims import (
     enclosure_claim_checks,
+    gaussian_eta_claim,
     off_by_one_eta,
     preconditioned_claim,
     published_optimum,
@@ -105,6 +106,8 @@ def _symbolic_linear(spec: TaskSpec):
             verdict = check_claim(task, eta=off_by_one_eta(task))
         elif kind == "preconditioned":
             verdict = check_claim(task, gamma=preconditioned_claim(task))
+        elif kind == "gaussian-eta":
+            verdict = check_claim(task, eta=gaussian_eta_claim(task))
         else:
             verdict = None
         if verdict is not None:
@@ -117,7 +120,19 @@ def _symbolic_linear(spec: TaskSpec):
                 else _s(opt.form_detail.preconditioned_eta),
                 "assumptions": {"linear-response": True, "prior": task.prior_kind},
                 "strength": _strength(task)}
+    _add_law_and_shift(task, opt.gamma, symbolic)
     return opt, symbolic, checks
+
+
+def _add_law_and_shift(task: Task, gamma, symbolic: dict):
+    """JSON: the covariate law (non-Gaussian only) and the exact test-time risk of Gamma*."""
+    if not task.covariates.is_gaussian:
+        symbolic["covariates"] = task.covariates.spec()
+        symbolic["assumptions"]["covariates"] = task.covariates.describe()
+    if task.test is not None:
+        from derivations.shift import test_risk
+
+        symbolic["test_loss"] = _s(test_risk(task, task.test, gamma=gamma))
 
 
 def _symbolic_alld(spec: TaskSpec):
@@ -183,7 +198,11 @@ def _numeric_linear(spec: TaskSpec, opt, seed: int, progress: bool):
                     "off-by-one": (float(spec.at_numeric_values(off_by_one_eta(task))) * np.eye(d),
                                    "Gamma (LSA fit) vs the off-by-one claim"),
                     "preconditioned": (float_matrix(spec.at_numeric_values(preconditioned_claim(task))),
-                                       "Gamma (LSA fit) vs the eta Sigma^{-1} claim")}
+                                       "Gamma (LSA fit) vs the eta Sigma^{-1} claim"),
+                    }
+    if kind == "gaussian-eta":
+        claims_gamma[kind] = (float(spec.at_numeric_values(gaussian_eta_claim(task))) * np.eye(d),
+                              "Gamma (LSA fit) vs the Gaussian step size (Isserlis assumed: WRONG)")
     if spec.role == "claim":
         checks += C.claim_gamma_checks(res, gamma_exact, "Gamma (LSA fit) vs Gamma*")
     elif kind in claims_gamma:
@@ -205,17 +224,50 @@ def _numeric_linear(spec: TaskSpec, opt, seed: int, progress: bool):
     if spec.role == "claim":
         rng = np.random.default_rng(seed)
         u_r, M_r, r_r = _random_parameters(task, rng)
-        fixed = Task(d=d, n=int(n), noise=s2, covariance=task.Sigma, prior=task.Omega,
-                     query_in_keys=task.query_in_keys, residual=task.residual)
+        fixed = Task(d=d, n=int(n), noise=s2, covariance=task.Sigma if task.covariates.is_gaussian else None,
+                     prior=task.Omega, query_in_keys=task.query_in_keys, residual=task.residual,
+                     covariates=task.covariates)
         exact_random = float(expected_loss(fixed, u_r, M_r, r_r))
         r_float = float_matrix(r_r).ravel() if task.residual else None
         est = loss_at(ntask, float_matrix(u_r).ravel(), float_matrix(M_r), r_float, spec.samples, seed + 2, progress)
         checks.append(C.scalar("loss-at-random", est.mean, est.se, exact_random,
                                "MC loss at random parameters vs expected_loss", df=est.batches - 1))
+    if task.test is not None and (spec.role == "claim" or kind == "test-shift-ignored"):
+        checks.append(_test_loss_check(spec, opt, gamma_exact, loss_exact, seed + 3, progress))
     numeric = numeric_json(res, n, s2)
     numeric["exact"] = {"gamma": gamma_exact.tolist(), "eta": float(np.trace(gamma_exact) / d),
                         "loss": loss_exact}
     return res, numeric, checks
+
+
+def shift_numeric_values(spec: TaskSpec):
+    """(n, s2) of the test distribution for the Monte Carlo side: its own when fixed, else the
+    training task's Monte Carlo values (a symbolic test n or noise is the training one)."""
+    test = spec.task.test
+    n, s2 = spec.numeric_values()
+    return (n if test.n_symbolic else int(test.n)), (s2 if test.noise_symbolic else test.noise)
+
+
+def _test_loss_check(spec: TaskSpec, opt, gamma_exact, loss_exact, seed: int, progress: bool):
+    """The MC risk of Gamma* on fresh prompts of the TEST distribution vs the exact test loss
+    (control 'test-shift-ignored': vs the training L*, which must be refuted)."""
+    from derivations.shift import test_risk
+
+    from .numeric import loss_at_gd_point, numeric_task
+
+    task = spec.task
+    n_test, s2_test = shift_numeric_values(spec)
+    ntest = numeric_task(task.test, n_test, s2_test)
+    est = loss_at_gd_point(ntest, gamma_exact, spec.samples, seed, progress)
+    if spec.control.get("kind") == "test-shift-ignored":
+        return C.scalar("test-loss", est.mean, est.se, loss_exact,
+                        "MC risk of Gamma* on the test distribution vs the TRAINING L* (shift ignored: must differ)",
+                        expect_agree=False, df=est.batches - 1)
+    exact = float(spec.at_numeric_values(test_risk(task, task.test, gamma=opt.gamma)))
+    return C.scalar("test-loss", est.mean, est.se, exact,
+                    f"MC risk of Gamma* on the test distribution (n = {n_test}) vs the exact test loss",
+                    df=est.batches - 1)
+
 
 
 def _symbolic_gd_family(spec: TaskSpec):
@@ -242,8 +294,71 @@ def _symbolic_gd_family(spec: TaskSpec):
     return results, symbolic, checks
 
 
+def _symbolic_gd_family_task(spec: TaskSpec):
+    """The task's exact loss on the GD family u = e_{d+1}, A = eta I, b = 0 and its minimiser (cheap at
+    d = 10, where the full certificate is not); compared with the stated step size, or a control's."""
+    from derivations.gd_family import gd_family_optimum
+
+    from .claims import iid_law_eta
+
+    task = spec.task
+    r = gd_family_optimum(task)
+    checks = [C.exact_check("gd-family", r.derivation.holds,
+                            f"L(eta) on the GD family is a convex quadratic with minimiser eta* = {r.eta} "
+                            f"(exact; {len(r.derivation)} steps)")]
+    stated = iid_law_eta(task) if not task.covariates.is_gaussian else published_optimum(task)[1][0, 0]
+    if spec.role == "claim":
+        same = exact_equal(r.eta, stated)
+        checks.append(C.exact_check("stated-step", same, f"the stated eta* = {stated} "
+                                    + ("equals" if same else "DIFFERS from") + " the GD-family minimiser"))
+    elif spec.control.get("kind") == "gaussian-eta":
+        claim = gaussian_eta_claim(task)
+        refuted = not exact_equal(r.eta, claim)
+        checks.append(C.exact_check("refuted-exactly", refuted,
+                                    f"the Gaussian step size {claim} " + ("differs from" if refuted else "EQUALS")
+                                    + f" the exact minimiser {r.eta} (as expected: Isserlis does not hold)"))
+    symbolic = {"gamma": _matrix_strings(r.eta * sp.eye(task.d)), "eta": _s(r.eta), "loss": _s(r.minimum),
+                "form": "gd", "assumptions": {"linear-response": True, "prior": task.prior_kind,
+                                              "restricted-to": "GD family"},
+                "strength": _strength(task)}
+    _add_law_and_shift(task, r.eta * sp.eye(task.d), symbolic)
+    return r, symbolic, checks
+
+
+def _numeric_gd_family_task(spec: TaskSpec, r, seed: int, progress: bool):
+    """Monte Carlo least-squares step on the GD family vs the exact eta* (or a control's claim), and
+    the MC loss at eta* vs the exact L(eta*)."""
+    from numerics import gd_step
+
+    from .numeric import loss_at_gd_point, numeric_task
+
+    task = spec.task
+    n, s2 = spec.numeric_values()
+    ntask = numeric_task(task, n, s2)
+    est = gd_step(ntask, samples=spec.samples, seed=seed, progress=progress)
+    eta = float(spec.at_numeric_values(r.eta))
+    checks = []
+    df = est.batches - 1
+    if spec.role == "claim":
+        checks.append(C.scalar("gd-family-eta", est.eta, est.se, eta, "MC least-squares step on the GD family vs eta*",
+                               df=df))
+        loss = loss_at_gd_point(ntask, eta * np.eye(task.d), spec.samples, seed + 1, progress)
+        checks.append(C.scalar("loss-at-optimum", loss.mean, loss.se, float(spec.at_numeric_values(r.minimum)),
+                               "MC loss at eta* vs the exact L(eta*)", df=loss.batches - 1))
+    else:
+        claim = float(spec.at_numeric_values(gaussian_eta_claim(task)))
+        checks.append(C.scalar("gd-family-eta", est.eta, est.se, claim,
+                               "MC least-squares step vs the Gaussian step size (WRONG, must differ)",
+                               expect_agree=False, df=df))
+    numeric = {"eta": est.eta, "eta_se": est.se, "samples": est.samples, "seconds": est.seconds, "n": int(n),
+               "noise": str(s2)}
+    return est, numeric, checks
+
+
 def exact_side(spec: TaskSpec):
     """(exact object, symbolic JSON, checks): the derivation of one task."""
+    if spec.gd_family_task:
+        return _symbolic_gd_family_task(spec)
     if spec.steps:
         from .steps_suite import steps_exact_side
         return steps_exact_side(spec)
@@ -270,6 +385,8 @@ def can_sample(spec: TaskSpec) -> bool:
 def numeric_side(spec: TaskSpec, exact, seed: int, progress: bool = False):
     """(fit, numeric JSON, checks): the Monte Carlo side at the task's own seed."""
     tseed = task_seed(seed, spec.name)
+    if spec.gd_family_task:
+        return _numeric_gd_family_task(spec, exact, tseed, progress)
     if spec.task.is_linear:
         return _numeric_linear(spec, exact, tseed, progress)
     from .nonlinear_bridge import numeric_nonlinear

@@ -52,6 +52,7 @@ class TaskSpec:
     alld: str | None = None           # kind for derivations.alld.prove
     gd_family: tuple | None = None    # dimensions for the Theorem 1 GD-family derivation
     steps: str | None = None          # a derivation file checked step by step (verify.steps_suite)
+    gd_family_task: bool = False      # exact side on the GD family of ``task`` only (cheap at large d)
     control: dict = field(default_factory=dict)   # the false claim of a control
     user: bool = False                # from a task file
     claim: object = None              # the task file's own claim (verify.claims.UserClaim), if any
@@ -92,6 +93,12 @@ class TaskSpec:
                "response": {k: v for k, v in vars(t.response).items() if v is not None},
                "query_in_keys": t.query_in_keys, "residual": t.residual, "role": self.role,
                "description": self.description}
+        if not t.covariates.is_gaussian:
+            out["covariates"] = t.covariates.spec()
+        if t.test is not None:
+            out["test"] = {"n": str(t.test.n), "noise": str(t.test.noise),
+                           "covariance": [[str(x) for x in row] for row in t.test.Sigma.tolist()],
+                           "prior": [[str(x) for x in row] for row in t.test.Omega.tolist()]}
         if self.numeric:
             n, s2 = self.numeric_values()
             out["numeric"] = {"n": n, "noise": str(s2), "samples": self.samples}

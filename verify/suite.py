@@ -15,6 +15,7 @@ from .spec import TaskSpec
 
 SIGMA2 = [[2, 1], [1, 3]]
 SIGMA3 = [[2, 1, 0], [1, 2, 1], [0, 1, 2]]
+UNIFORM = {"law": "uniform", "half_width": 1}
 
 
 def _linear():
@@ -52,6 +53,15 @@ def _linear():
         TaskSpec("ext-merged-parameterisation-d2", Task(d=2, n=8, noise="1/2"),
                  control={"parameterisation": "merged"},
                  description="the Monte Carlo fit over merged W^KQ, W^PV"),
+        TaskSpec("ext-uniform-d2", Task(d=2, covariates=UNIFORM),
+                 description="x with iid uniform(-1, 1) coordinates: eta* depends on E[x^4]"),
+        TaskSpec("ext-rademacher-d2", Task(d=2, covariates={"law": "rademacher"}),
+                 description="x with iid +-1 coordinates"),
+        TaskSpec("ext-test-shift-d2", Task(d=2, n=10, noise="1/4", covariance=SIGMA2,
+                                           test={"n": 40, "covariance": [[1, 0], [0, 2]], "noise": 0}),
+                 description="the optimum trained at n = 10 evaluated at test length 40, another covariance, no noise"),
+        TaskSpec("ext-von-oswald-uniform-d10", Task(d=10, n=10, noise=0, covariates=UNIFORM), gd_family_task=True,
+                 description="von Oswald et al.'s setting (d = N = 10, x ~ U(-1, 1)^d, noiseless): the GD-family step"),
     ]
 
 
@@ -65,6 +75,16 @@ def _controls():
         TaskSpec("control-perturbed-optimum-d2", Task(d=2), role="control",
                  control={"kind": "perturbed-optimum", "delta": "1/20"},
                  description="the numeric agreement check fed Gamma* + (1/20) I: must fail"),
+        TaskSpec("control-uniform-gaussian-eta-d2", Task(d=2, covariates=UNIFORM), role="control",
+                 control={"kind": "gaussian-eta"},
+                 description="claim the Gaussian step size n/((n + d + 1 + s2/s) s) for uniform x: must be refuted"),
+        TaskSpec("control-von-oswald-gaussian-eta-d10", Task(d=10, n=10, noise=0, covariates=UNIFORM),
+                 role="control", control={"kind": "gaussian-eta"}, gd_family_task=True,
+                 description="the Gaussian step size in von Oswald et al.'s setting: must be refuted"),
+        TaskSpec("control-test-shift-ignored-d2", Task(d=2, n=10, noise="1/4", covariance=SIGMA2,
+                                                        test={"n": 40, "covariance": [[1, 0], [0, 2]], "noise": 0}),
+                 role="control", control={"kind": "test-shift-ignored"},
+                 description="MC test risk compared with the TRAINING L* (shift ignored): must fail"),
         TaskSpec("control-wrong-loss-d2", Task(d=2), role="control", control={"kind": "wrong-loss"},
                  description="MC loss at the optimum against an exact loss that drops the query noise s2: must fail"),
     ]

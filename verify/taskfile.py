@@ -4,7 +4,9 @@ Keys: name (text), d (int), n (int; omit for symbolic), noise (variance: int or 
 "1/2"; omit for symbolic), covariance (matrix of ints or "p/q" texts; omit for identity),
 prior ("identity" | "inverse-covariance" | matrix), response (table: family = "linear" |
 "single-index" | "two-layer-relu" | "expression", with link, width or expr),
-query_in_keys, residual (booleans), samples (Monte Carlo budget, optional).
+query_in_keys, residual (booleans), samples (Monte Carlo budget, optional), covariates (table:
+law = "gaussian" | "uniform" (half_width) | "rademacher" | "moments" (variance, fourth_moment)),
+test (table: any of n, noise, covariance, prior -- the test-time distribution).
 Unknown keys and invalid values raise :class:`~verify.errors.InputError` naming the task
 and the key.
 """
@@ -23,8 +25,10 @@ from .errors import InputError, quote
 from .spec import TaskSpec, report_dir_name
 
 TASK_KEYS = {"name", "d", "n", "noise", "covariance", "prior", "response", "query_in_keys",
-             "residual", "samples", "claim"}
+             "residual", "samples", "claim", "covariates", "test"}
 RESPONSE_KEYS = {"family", "link", "width", "expr"}
+COVARIATE_KEYS = {"law", "half_width", "variance", "fourth_moment"}
+TEST_KEYS = {"n", "noise", "covariance", "prior"}
 MAX_TASKS = 100
 MAX_SAMPLES = 10**8
 MIN_SAMPLES = 3_000
@@ -49,6 +53,56 @@ def _matrix_value(value, where):
             if isinstance(x, bool) or not isinstance(x, (int, str)):
                 raise InputError(f"{where}: entries must be integers or texts like \"1/2\", got {_type_name(x)}")
     return value
+
+
+def _exact_text(value, where):
+    """An int or a "p/q" text (checked later by the exact parser); anything else is refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise InputError(f"{where} must be an integer or text such as \"1/2\", got {_type_name(value)}")
+    return value
+
+
+def _covariates_value(value, label):
+    """The covariates table as plain data for derivations.laws (None when absent)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InputError(f"{label}: key 'covariates' must be a table with 'law', got {_type_name(value)}")
+    bad = sorted(set(value) - COVARIATE_KEYS)
+    if bad:
+        raise InputError(f"{label}: unknown key 'covariates.{bad[0]}' (allowed: {', '.join(sorted(COVARIATE_KEYS))})")
+    if not isinstance(value.get("law"), str):
+        raise InputError(f"{label}: key 'covariates.law' is required text "
+                         "(\"gaussian\", \"uniform\", \"rademacher\" or \"moments\")")
+    for key in ("half_width", "variance", "fourth_moment"):
+        if key in value:
+            _exact_text(value[key], f"{label}: key 'covariates.{key}'")
+    return dict(value)
+
+
+def _test_value(value, label):
+    """The test table as plain data for derivations.task (None when absent)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InputError(f"{label}: key 'test' must be a table (n, noise, covariance, prior), got {_type_name(value)}")
+    bad = sorted(set(value) - TEST_KEYS)
+    if bad:
+        raise InputError(f"{label}: unknown key 'test.{bad[0]}' (allowed: {', '.join(sorted(TEST_KEYS))})")
+    if not value:
+        raise InputError(f"{label}: key 'test' is empty; give at least one of {', '.join(sorted(TEST_KEYS))}")
+    out = dict(value)
+    if "n" in value and (isinstance(value["n"], bool) or not isinstance(value["n"], int)):
+        raise InputError(f"{label}: key 'test.n' must be an integer, got {_type_name(value['n'])}")
+    if "noise" in value:
+        _exact_text(value["noise"], f"{label}: key 'test.noise'")
+    if "covariance" in value:
+        if isinstance(value["covariance"], str):
+            raise InputError(f"{label}: key 'test.covariance' must be a matrix (a list of rows)")
+        out["covariance"] = _matrix_value(value["covariance"], f"{label}: key 'test.covariance'")
+    if "prior" in value and not isinstance(value["prior"], str):
+        out["prior"] = _matrix_value(value["prior"], f"{label}: key 'test.prior'")
+    return out
 
 
 def parse_task(table: dict, index: int) -> TaskSpec:
@@ -90,6 +144,8 @@ def parse_task(table: dict, index: int) -> TaskSpec:
     bad = sorted(set(response) - RESPONSE_KEYS)
     if bad:
         raise InputError(f"{label}: unknown key 'response.{bad[0]}' (allowed: {', '.join(sorted(RESPONSE_KEYS))})")
+    covariates = _covariates_value(table.get("covariates"), label)
+    test = _test_value(table.get("test"), label)
     samples = table.get("samples")
     if samples is not None and not MIN_SAMPLES <= samples <= MAX_SAMPLES:
         raise InputError(f"{label}: key 'samples' must be between {MIN_SAMPLES} and {MAX_SAMPLES}")
@@ -97,7 +153,8 @@ def parse_task(table: dict, index: int) -> TaskSpec:
         resp = Response(**{k: response[k] for k in response})
         task = Task(d=table["d"], n=table.get("n"), noise=table.get("noise"), covariance=covariance,
                     prior=prior, query_in_keys=table.get("query_in_keys", False),
-                    residual=table.get("residual", False), response=resp, name=name)
+                    residual=table.get("residual", False), response=resp, name=name,
+                    covariates=covariates, test=test)
         # Task parses the link / expression text on construction; nothing is expanded here, so
         # validation stays cheap whatever the degree (the size of the work is checked separately)
         claim = parse_user_claim(table["claim"], task, "claim") if "claim" in table else None

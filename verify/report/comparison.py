@@ -47,12 +47,14 @@ def checks_table(checks) -> str:
         z = "" if c.z is None or not math.isfinite(c.z) else f"${c.z:.2f}$"
         tol = "" if c.threshold is None else f"${c.threshold:.2f}$"
         expect = "" if data.get("expect_agree", True) else " (must differ)"
-        rows.append(f"{escape(c.id)}{expect} & {what} & {est} & {ex} & {z} & {tol} & {STATUS[c.status]} \\\\")
+        rows.append(f"{escape(c.id)}{expect} & {what} & {est} & {ex} & {z} & {tol} & {STATUS[c.status]} "
+                    r"\tabularnewline")
     if not rows:
         return ""
-    head = (r"\begin{tabular}{@{}p{2.6cm}p{4.2cm}llrrl@{}}" "\n" r"\toprule" "\n"
-            r"check & compared & estimate & exact & $z$ & tol. & \\ \midrule")
-    return head + "\n" + "\n".join(rows) + "\n" + r"\bottomrule" + "\n" + r"\end{tabular}" + "\n"
+    head = (r"{\small\setlength{\tabcolsep}{4pt}\begin{tabular}{@{}>{\raggedright}p{2.5cm}>{\raggedright}p{3.9cm}"
+            r"llrrl@{}}" "\n" r"\toprule" "\n"
+            r"check & compared & estimate & exact & $z$ & tol. & \tabularnewline \midrule")
+    return head + "\n" + "\n".join(rows) + "\n" + r"\bottomrule" + "\n" + r"\end{tabular}}" + "\n"
 
 
 def gamma_table(numeric: dict) -> str:

@@ -239,6 +239,7 @@ def _extra_fits(e: dict) -> list[dict]:
             restarts=2,
             fresh_samples=0,
             history=False,
+            progress=False,
         )
         if e["form"] == "gd":
             value, se = float(res.eta), float(res.eta_se)

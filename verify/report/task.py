@@ -51,8 +51,12 @@ def distribution_tex(task) -> str:
     s2 = r"$\sigma^2$ symbolic" if task.noise_symbolic else rf"$\sigma^2 = {latex(task.noise)}$"
     variants = [w for w, on in (("the query among the keys", task.query_in_keys),
                                 ("a residual connection", task.residual)) if on]
-    out = [rf"\noindent\textbf{{Distribution.}} $d = {task.d}$, {n}, {s2}; covariates "
-           r"$x_i, x_q \sim N(0, \Sigma)$ i.i.d., task vector $w \sim N(0, \Omega)$, noise "
+    law = task.covariates
+    covariates = (r"covariates $x_i, x_q \sim N(0, \Sigma)$ i.i.d." if law.is_gaussian else
+                  r"covariates $x_i, x_q$ i.i.d. with independent coordinates, each "
+                  + escape(law.describe().removeprefix("iid ")) + r" (not Gaussian; $\Sigma = sI$)")
+    out = [rf"\noindent\textbf{{Distribution.}} $d = {task.d}$, {n}, {s2}; {covariates}, "
+           r"task vector $w \sim N(0, \Omega)$, noise "
            r"$\varepsilon \sim N(0, \sigma^2)$; responses " + _response_tex(task) + ".",
            r"\[ \Sigma = " + _matrix_or_identity(task.Sigma) + r", \qquad \Omega = "
            + _matrix_or_identity(task.Omega) + r". \]"]
