@@ -58,7 +58,7 @@ def step_convex(a2) -> Step:
     positive = certify_positive(a2)
     return Step.checked(
         "convex-in-eta", "Convex in the step size",
-        "The leading coefficient is positive for every n at least 1 and every noise variance.",
+        words("The leading coefficient is positive for every $n$ at least 1 and every noise variance."),
         positive, words("It is $E[(x_q^T * g)^2]$, the mean square of a nonzero quadratic form."),
         "positivity certificate (coefficients after n = 1 + m)",
         display=(Relation(A2, ">", sp.Integer(0)),))
@@ -81,7 +81,9 @@ def gd_family_optimum(task: Task) -> GDFamilyOptimum:
     L = sp.expand(expected_loss(task, point.u, point.M, point.r))
     poly = sp.Poly(L, ETA)
     a2, a1 = poly.coeff_monomial(ETA**2), poly.coeff_monomial(ETA)
-    proof = Derivation(f"GD family ({task.describe()})")
+    from .statements import task_words
+
+    proof = Derivation(("The one-step GD family (",) + task_words(task) + (")",))
     proof.add(step_quadratic(L, poly))
     proof.add(step_convex(a2))
     eta_star = canonical(-a1 / (2 * a2))

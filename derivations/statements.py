@@ -102,4 +102,38 @@ def words(text: str) -> tuple:
     return tuple(out)
 
 
-__all__ = ["statement", "expression", "math", "words", "vocabulary"]
+def task_words(task) -> tuple:
+    """A task's distribution as rich words: ``d = 2, n and s2 symbolic, Sigma = I, Omega = I``.
+
+    >>> from derivations.task import Task
+    >>> from derivations.printing import latex_words
+    >>> latex_words(task_words(Task(d=2, n=8)))
+    '$d = 2$, $n = 8$, $\\\\sigma^2$ symbolic, $\\\\Sigma = I$, $\\\\Omega = I$'
+    """
+    import sympy as sp
+
+    from .proof import Relation
+
+    def value(name, v):
+        return Relation(expression(name), "=", sp.sympify(v))
+
+    def matrix(name, m):
+        return math(f"{name} = I") if m == sp.eye(task.d) else Relation(expression(name), "=", sp.Matrix(m))
+
+    out = [value("d", task.d), ", "]
+    if task.n_symbolic and task.noise_symbolic:
+        out += [expression("n"), " and ", expression("s2"), " symbolic"]
+    else:
+        out += [expression("n"), " symbolic"] if task.n_symbolic else [value("n", task.n)]
+        out += [", "] + ([expression("s2"), " symbolic"] if task.noise_symbolic else [value("s2", task.noise)])
+    out += [", ", matrix("Sigma", task.Sigma), ", ", matrix("Omega", task.Omega)]
+    if task.response.family != "linear":
+        out.append(f", {task.response.family} response")
+    if not task.covariates.is_gaussian:
+        out.append(f", covariates {task.covariates.describe()}")
+    out += [f", {flag}" for flag, on in (("the query among the keys", task.query_in_keys),
+                                          ("a residual connection", task.residual)) if on]
+    return tuple(out)
+
+
+__all__ = ["statement", "expression", "math", "words", "task_words", "vocabulary"]

@@ -229,7 +229,7 @@ def _orthogonality_words(kind, feature, target_label):
     target = (" to the GD-block feature ", OuterNode((e("g"), e("x_q")))) if target_label.startswith("GD") \
         else (" to the target ", e("y_q"))
     return (f"The {kind} feature ", feature, " is orthogonal") + target + (
-        ", entry by entry, for every d, n and noise variance.",)
+        ", entry by entry, for every ", e("d"), ", ", e("n"), " and noise variance.")
 
 
 # --- the steps (each takes its inputs explicitly so tests can perturb them) -----------
@@ -296,9 +296,9 @@ def moment_steps(s: Setting, C: Tensor, B: Tensor) -> list:
         _step("moment-C", "Second moment of g",
               words("The second moment $C$ of $g = avg(y_i * x_i)$ has the closed form shown."),
               computed_C, claimed_C, (Relation(lhs, "=", claimed_C.to_sympy()),),
-              "Split the double sum over examples into its n diagonal terms and its n(n - 1) "
-              "off-diagonal ones; Isserlis on the covariates and the task vector; the trace of the "
-              "identity is d.", shown=lhs),
+              words("Split the double sum over examples into its $n$ diagonal terms and its "
+                    "$n * (n - 1)$ off-diagonal ones; Isserlis on the covariates and the task vector; "
+                    "$tr(I) = d$."), shown=lhs),
         B_step,
     ]
 
@@ -379,8 +379,8 @@ def optimal_loss_step(s: Setting, gamma: Tensor, loss) -> Step:
                  "The loss at the claimed optimum, recomputed from scratch with the optimum inside "
                  "the expectation, is the claimed optimal loss.",
                  computed, claimed, (Relation(lhs, "=", e("Lstar")),),
-                 "Isserlis at the index level; each covariance cancels against its inverse; the "
-                 "trace of the identity is d.", shown=lhs,
+                 words("Isserlis at the index level; each covariance cancels against its inverse; "
+                       "$tr(I) = d$."), shown=lhs,
                  computed=(Relation(e("Lstar"), "=", claimed.to_sympy()),))
 
 
@@ -414,7 +414,7 @@ def theorem3_formula_step(s: Setting, eta) -> Step:
                                          "of the response, computed at symbolic d."),
                          justification=words("Here $m_f$ is the expectation of $x * f$ over $x$; both "
                                              "moments by index-level Isserlis (the sixth moment of "
-                                             "$w$ gives d(d + 2)(d + 4) through delta loops)."),
+                                             "$w$ gives $d * (d + 2) * (d + 4)$ through delta loops)."),
                          display=display,
                          computed=(Relation(e("E[m_f^T * m_f]"), "=", sp.factor(m2)),
                                    Relation(e("E[y^2 * x^T * x]"), "=", sp.factor(energy)),
@@ -450,13 +450,13 @@ def prove(kind: str, overrides: dict | None = None) -> Derivation:
     if kind == "general-prior":
         conclusion["C"] = Canonical.of(c["C"]).to_sympy()
         conclusion["B"] = Canonical.of(c["B"]).to_sympy()
-    titles = {"theorem1": words("Theorem 1 ($Sigma = I$, $Omega = I$) for every d, n and noise variance"),
-              "theorem2": words("Theorem 2 ($Omega = inv(Sigma)$) for every d, n, noise variance and "
+    titles = {"theorem1": words("Theorem 1 ($Sigma = I$, $Omega = I$) for every $d$, $n$ and noise variance"),
+              "theorem2": words("Theorem 2 ($Omega = inv(Sigma)$) for every $d$, $n$, noise variance and "
                                 "positive definite $Sigma$"),
-              "general-prior": words("General prior: $Gammastar = Omega * Sigma * inv(C)$ for every d and "
+              "general-prior": words("General prior: $Gammastar = Omega * Sigma * inv(C)$ for every $d$ and "
                                      "positive definite $Sigma$, $Omega$"),
               "theorem3-cubic": words("Theorem 3 for $y = (w^T * x)^3 + eps$ ($Sigma = I$, $Omega = I$) "
-                                      "for every d, n and noise variance")}
+                                      "for every $d$, $n$ and noise variance")}
     link = "(w^T x)^3" if s.cubic else "w^T x"
     setup = (f"x_1..x_n, x_q iid N(0, Sigma); w ~ N(0, Omega); y = {link} + eps, eps ~ N(0, s2); "
              "g = (1/n) sum_i y_i x_i; yhat = x_q^T Gamma g; d, n, s2 symbolic")
@@ -587,7 +587,7 @@ POINTWISE = ("all-d engine, pointwise: every value of the examples, the query an
              "averages split into distinct-index sums, canonical chains")
 
 
-def _pointwise_step(key, title, statement, lhs, rhs, justification, display):
+def _pointwise_step(key, title, statement, lhs, rhs, justification, display=()):
     from .pointwise import Pointwise
     from .search import Atoms, find_counterexample
 
@@ -636,15 +636,15 @@ def reduction_display(name: str, variants: bool) -> tuple:
 def reduction_statement(name: str, variants: bool) -> tuple:
     what = " with the residual connection and the query among the keys" if variants else ""
     if name == "paper":
-        read = words("with $u = W_V^T * h$ and $M$ the first d columns of $W_K^T * W_Q$")
+        read = words("with $u = W_V^T * h$ and $M$ the first $d$ columns of $W_K^T * W_Q$")
         if variants:
-            read += words(", and $r$ the first d entries of $h$")
+            read += words(", and $r$ the first $d$ entries of $h$")
     else:
-        read = words("with $u^T$ the last row of $W_PV$ and $M$ the first d columns of $W_KQ$")
+        read = words("with $u^T$ the last row of $W_PV$ and $M$ the first $d$ columns of $W_KQ$")
         if variants:
             read += (" (the residual adds the query's label slot, which holds 0)",)
-    return ((f"For every d and all weights, the {name} parameterisation{what} predicts exactly "
-             "the effective model, ",) + read
+    return (words(f"For every $d$ and all weights, the {name} parameterisation{what} predicts "
+                  "exactly the effective model, ") + read
             + words("; here $u_x$, $u_y$ are the blocks of $u$ and $A$, $b^T$ those of $M$."))
 
 
@@ -704,11 +704,12 @@ def lift_steps() -> list:
               + inner(u_y * b, F["yy"]))
     steps = [_pointwise_step(
         "convex-lift", "Convex lift",
-        ("For every d the prediction is linear in the lift ", OuterNode((e("u"), e("M"))))
+        ("For every ", e("d"), " the prediction is linear in the lift ", OuterNode((e("u"), e("M"))))
         + words(", so the loss is a convex quadratic in it. The check runs block by block: "
                 "$u_x$, $u_y$ of $u$ against $A$, $b^T$ of $M$."),
         effective_prediction(u_x, u_y, A, b), lifted,
-        "Bilinear in the two effective parameters: each term pairs one entry of u with one entry of M.",
+        words("Bilinear in the two effective parameters: each term pairs one entry of $u$ with one "
+              "entry of $M$."),
         lift_display())]
     xq = t.xq()
     qik_feature = (xq * xq) * xq / n

@@ -139,10 +139,11 @@ def step_chi_symbolic(inner: InnerIntegrals, c) -> Step:
             ok, detail = False, f"E[r^{k} exp({q} r^2)] = {value} not confirmed"
     return _scoped(Step.checked(
         "chi-moments", "Averages over the radius",
-        "The radius of the task vector has a chi distribution with d degrees of freedom; its moments "
-        "used here have the closed form shown (every power even: polynomial in d).", ok,
-        "The moment generating function of the squared radius is a product over the d independent "
-        "coordinates; derivatives in its exponent bring down even powers of the radius.",
+        words("The radius of the task vector has a chi distribution with $d$ degrees of freedom; its "
+              "moments used here have the closed form shown (every power even: polynomial in $d$)."), ok,
+        words("The moment generating function of the squared radius is a product over the $d$ "
+              "independent coordinates; derivatives in its exponent bring down even powers of the "
+              "radius."),
         f"exact differentiation at symbolic d ({len(used)} power and exponent pairs); the pure "
         "powers also by the all-d engine (moments of the squared norm up to the third)",
         detail=detail, display=(chi_display(),)), EVERY_D)
@@ -217,10 +218,13 @@ def step_values(eta, loss, c_value, b_value, energy) -> Step:
     ok = equal_d(eta * c_value, b_value) and equal_d(loss, energy - D * b_value**2 / c_value)
     return _scoped(Step.checked(
         "theorem3-eta", "Theorem 3 step size",
-        words("The step size $etastar$ is b/c, which is Theorem 3's formula, and the optimal loss is "
-              "$E[y_q^2]$ minus d b squared over c."), ok,
-        words("The traces give d b as $E[m_f^T * m_f]$ and d c as "
-              "$((n - 1) * E[m_f^T * m_f] + E[f^2 * x^T * x] + d * s2) / n$."),
+        (*words("The step size $etastar$ is "), SympyNode(BSYM / CSYM),
+         *words(", which is Theorem 3's formula, and the optimal loss is "),
+         AddNode((e("E[y_q^2]"), NegNode(DivNode(MulNode((e("d"), SympyNode(BSYM**2))), SympyNode(CSYM))))),
+         "."), ok,
+        ("The traces give ", Relation(SympyNode(D * BSYM), "=", e("E[m_f^T * m_f]")), " and ",
+         Relation(SympyNode(D * CSYM), "=", e("((n - 1) * E[m_f^T * m_f] + E[f^2 * x^T * x] + d * s2) / n")),
+         "."),
         "exact, powers q^(d/2) as independent symbols",
         display=(eta_tree(noise_in_energy=True),),
         computed=(Relation(e("etastar"), "=", eta), Relation(e("Lstar"), "=", loss))), EVERY_D)
@@ -253,7 +257,7 @@ def prove_single_index(link, c=1) -> Derivation:
     proof = Derivation(("Theorem 3 for ", Relation(e("y"), "=", SympyNode(link)),
                         *words(" with $s = w^T * x$, $Sigma = I$ and "
                                + ("$Omega = I$" if c == 1 else f"$Omega = {c} * I$")
-                               + ", for every d, n and noise variance")))
+                               + ", for every $d$, $n$ and noise variance")))
     proof.add(_scoped(step_decomposition(link, inner), EVERY_D))
     proof.add(_scoped(step_inner(inner), EVERY_D))
     chi = step_chi_symbolic(inner, c)

@@ -148,6 +148,11 @@ def words(text):
     return _words(text)
 
 
+def _title(task) -> tuple:
+    from ..statements import task_words
+    return ("Theorem 3 for ",) + task_words(task)
+
+
 def eta_tree(noise_in_energy: bool = False):
     """Theorem 3's step size, eta* = n E|m_f|^2 / (E[y^2 |x|^2] + (n - 1) E|m_f|^2), as a tree."""
     from ..alld.proofs import theorem3_eta_tree
@@ -212,7 +217,7 @@ def _lemma_steps(hyps: Hypotheses) -> list:
 
 
 def _unsupported(task, hyps, reason) -> NonlinearOptimum:
-    proof = Derivation(f"Theorem 3 for {task.describe()}")
+    proof = Derivation(_title(task))
     proof.add(Step.checked("not-computed", "No exact or enclosed optimum",
                            "No exact or enclosed route applies to this response.", None,
                            "", "none", detail=reason))
@@ -226,7 +231,7 @@ def _polynomial_route(task, model, hyps) -> NonlinearOptimum:
     d, n = task.d, task.n
     block = exact_gd_block(task, model)
     odd = block.odd_nonzero
-    proof = Derivation(f"Theorem 3 for {task.describe()}")
+    proof = Derivation(_title(task))
     proof.add(step_odd_block_exact(odd, block.odd_display))
     proof.add(step_hessian_factorises(block.hessian_factorises, d))
     if block.gamma is None:
@@ -298,7 +303,7 @@ def step_hessian_factorises(factorises: bool, d: int) -> Step:
         "hessian-factorises", "Query independent of the context",
         "The query is independent of the context, so the Hessian of the GD block factorises.",
         factorises, "Independence of the query and the context.",
-        f"exact moments, all {d ** 4} entries",
+        f"exact moments, entry by entry ({d ** 4} entr{'y' if d == 1 else 'ies'})",
         display=(Relation(ExpectNode(OuterNode((e("x_q * x_q^T"), e("g * g^T")))), "=",
                           OuterNode((e("E[x_q * x_q^T]"), e("E[g * g^T]")))),))
 
@@ -402,12 +407,12 @@ def step_chi_moments(inner: InnerIntegrals, d, c) -> Step:
             ok, detail = False, f"E[r^{k} exp({q} r^2)] = {value} not confirmed"
     return Step.checked(
         "chi-moments", "Averages over the radius",
-        "The radius of the task vector has a chi distribution with d degrees of freedom; its "
-        "moments against the exponentials of the inner integrals have the closed form shown, for "
-        "every power and exponent used.", ok,
-        "Even powers: derivatives in the exponent of the moment generating function of the "
-        "squared radius, a product over the d independent coordinates; odd powers: rigorous "
-        "interval integration.",
+        words("The radius of the task vector has a chi distribution with $d$ degrees of freedom; "
+              "its moments against the exponentials of the inner integrals have the closed form "
+              "shown, for every power and exponent used."), ok,
+        words("Even powers: derivatives in the exponent of the moment generating function of the "
+              "squared radius, a product over the $d$ independent coordinates; odd powers: rigorous "
+              "interval integration."),
         f"exact differentiation (even powers), interval arithmetic (odd powers); {len(used)} "
         "power and exponent pairs", detail=detail, display=(chi_display(),))
 
@@ -456,7 +461,7 @@ def step_context_split(n) -> Step:
     claim = (n - 1) / n * Eu * Ev + Euv / n
     return Step.identity("context-split", "Second moment of g",
                          total, claim,
-                         words("The n diagonal pairs and the n(n - 1) off-diagonal ones, independent "
+                         words("The $n$ diagonal pairs and the $n * (n - 1)$ off-diagonal ones, independent "
                                "given $w$; hence $C = (n - 1) / n * E[m_f * m_f^T] + E[y^2 * x * x^T] / n$ "
                                "and $B = E[m_f * m_f^T]$."),
                          statement=words("For per-example quantities that are independent and "
@@ -476,8 +481,13 @@ def _scalar_gd_steps(d, n, s2, m2, f2x2, f2, exact: bool) -> tuple:
     eta = canonical(eta_formula(m2, f2x2 + d * s2, n)) if exact else eta_formula(m2, f2x2 + d * s2, n)
     normal = Step.identity("normal-equations", "Normal equations", eta * c, b,
                            ("The traces give ", Relation(e("C"), "=", scaled_identity("c")), " and ",
-                            Relation(e("B"), "=", scaled_identity("b")), " with d c and d b the "
-                            "expressions in the moments shown; the optimum is b/c times the identity."),
+                            Relation(e("B"), "=", scaled_identity("b")), ", where ",
+                            Relation(SympyNode(sp.Symbol("d") * sp.Symbol("c")), "=",
+                                     e("((n - 1) * E[m_f^T * m_f] + E[f^2 * x^T * x] + d * s2) / n")),
+                            " and ", Relation(SympyNode(sp.Symbol("d") * sp.Symbol("b")), "=",
+                                              e("E[m_f^T * m_f]")),
+                            "; the optimum is ", SympyNode(sp.Symbol("b") / sp.Symbol("c")),
+                            " times the identity."),
                            statement=words("With the second moment and the cross moment multiples of "
                                            "the identity, $Gammastar = etastar * I$ solves the "
                                            "normal equations."),
@@ -506,7 +516,7 @@ def moment_display(values) -> tuple:
 def _closed_form_route(task, hyps, link, width, c, inner) -> NonlinearOptimum:
     d, n, s2 = task.d, task.n, task.noise
     mom: IsotropicMoments = isotropic_moments(link, d, c, inner).scaled(width)
-    proof = Derivation(f"Theorem 3 for {task.describe()}")
+    proof = Derivation(_title(task))
     proof.add(step_decomposition(link, inner))
     proof.add(step_inner(inner))
     proof.add(step_chi_moments(inner, d, c))
@@ -540,7 +550,7 @@ def _general_route(task, hyps, link, width, inner) -> NonlinearOptimum:
     d, n, s2 = task.d, task.n, task.noise
     Sigma = sp.Matrix(task.Sigma)
     mom: GeneralMoments = general_moments(link, Sigma, task.Omega, inner).scaled(width)
-    proof = Derivation(f"Theorem 3 for {task.describe()}")
+    proof = Derivation(_title(task))
     proof.add(step_decomposition(link, inner))
     proof.add(step_inner(inner, with_K=True))
     rho2 = e("w^T * Sigma * w")
@@ -644,7 +654,7 @@ def _enclosure_route(task, hyps, link, width, c, digits, why) -> NonlinearOptimu
     if width > 1:
         enc = EnclosedMoments(enc.m2 * width, enc.f2x2 * width, enc.f2 * width, enc.digits,
                               enc.nodes, enc.pieces, enc.seconds)
-    proof = Derivation(f"Theorem 3 for {task.describe()}")
+    proof = Derivation(_title(task))
     proof.add(Step.checked("outside-exp-piecewise", "Outside the exp-piecewise class",
                            "The exact route does not apply, so the moments are enclosed instead.",
                            True, ("The exact decomposition is a decision procedure for the "

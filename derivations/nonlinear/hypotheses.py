@@ -396,11 +396,13 @@ def odd_invariants_step(d: int) -> Step:
                      "fully symmetric tensor of order three; hence every odd feature is orthogonal "
                      "to the target and to the GD block."),
         ok if d >= 2 else False,
-        "The even signed permutations (determinant 1) are rotations. A flip of two coordinates "
-        "negates an entry of a vector and the entries of a 3-tensor with a repeated index; for "
-        "three distinct indices a flip with a fourth coordinate (d at least 4), or the signed swap "
-        "of two coordinates (d = 3, by symmetry), negates the entry; at d = 2 minus the identity "
-        "is a rotation. At d = 1 the only rotation is the identity and nothing follows.",
+        _lemma_words("The even signed permutations (determinant 1) are rotations. A flip of two "
+                     "coordinates negates an entry of a vector and the entries of a 3-tensor with a "
+                     "repeated index; for three distinct indices a flip with a fourth coordinate "
+                     "(at least four dimensions), or the signed swap of two coordinates (three "
+                     "dimensions, by symmetry), negates the entry; in two dimensions $-I$ is a "
+                     "rotation. In one dimension the only rotation is the identity and nothing "
+                     "follows."),
         f"exact orbit computation of the generators' action at {where}: invariant dimensions "
         f"{vec} (vectors) and {sym3} (symmetric 3-tensors)",
         display=(_implies("Q * v = v", "v = 0"),),
@@ -418,9 +420,9 @@ def scalar_matrix_step(d: int) -> Step:
         _lemma_words("For every rotation $Q$, a symmetric invariant matrix is a multiple of the "
                      "identity; $C = E[g * g^T]$ and $B = E[y_q * x_q * g^T]$ are symmetric and "
                      "rotation invariant, so both are multiples of the identity."),
-        ok, "Flips of two coordinates kill the off-diagonal entries (d at least 3); the signed "
-        "swap of two coordinates maps an off-diagonal entry to minus itself (d = 2) and exchanges "
-        "the diagonal entries.",
+        ok, "Flips of two coordinates kill the off-diagonal entries (at least three dimensions); "
+        "the signed swap of two coordinates maps an off-diagonal entry to minus itself (two "
+        "dimensions) and exchanges the diagonal entries.",
         f"exact orbit computation on symmetric matrices at {where}: invariant dimension "
         f"{sym2 if sym2 is not None else 'unknown'}",
         display=(_implies("Q * H * Q^T = H", "H = k * I"),),

@@ -263,17 +263,20 @@ MAX_ENGINE_LINES = 3
 def engine_relations(result) -> tuple:
     """side = the engine's value, for the short sides of a proved step."""
     from ..proof import Relation
-    from .latex import expression_lines, latex
+    from .latex import display_lines, latex
 
     if not result.engine or result.status != PROVED:
         return ()
     node = result.spec.node
-    written = {latex(node.lhs), latex(node.rhs)}
+    shown = {latex(node.lhs), latex(node.rhs)}
     out = []
     for side, value in result.engine.items():
-        # a value that is one of the sides as written says nothing new
-        if latex(value) not in written and len(expression_lines(value)) <= MAX_ENGINE_LINES:
-            out.append(Relation(node.lhs if side == "lhs" else node.rhs, "=", value))
+        tree = node.lhs if side == "lhs" else node.rhs
+        # a value that is a side as written, or one already shown, says nothing new
+        if latex(value) in shown or len(display_lines(tree, "=", value)) > MAX_ENGINE_LINES:
+            continue
+        shown.add(latex(value))
+        out.append(Relation(tree, "=", value))
     return tuple(out)
 
 

@@ -4,7 +4,8 @@ One ``_print_<Node>`` method per node class, falling back to SymPy's ``LatexPrin
 SymPy leaves (exact coefficients, the engine's canonical forms). Notation: ``\Sigma``,
 ``\Omega``, ``\mathbb{E}``, ``\operatorname{tr}``, ``^\top``, ``^{-1}``,
 ``\frac{1}{n}\sum_{i=1}^{n}`` (nested averages use j, k, ... and rename their per-example
-variables accordingly), ``\sigma^2`` for s2, ``\succeq`` / ``\succ``.
+variables accordingly; an average followed by more factors is parenthesised, so its sum visibly
+ends), ``\sigma^2`` for s2, ``\succeq`` / ``\succ``.
 
 Names: a Greek name is its letter (``eps`` is ``\varepsilon``); ``base_sub`` is
 ``base_{sub}``; a base ending in ``hat`` gets a hat (``what_D`` is ``\hat{w}_{D}``);
@@ -16,7 +17,7 @@ off by thin spaces in products).
 >>> from derivations.notation.parse import parse_claim
 >>> s = Scope.build(matrices={"Sigma": "spd", "Omega": "spd"}, context={"x_i": "N(0, Sigma)"})
 >>> latex(parse_claim("E[avg(x_i*x_i^T)*Omega] = Sigma*Omega", s))
-'\\mathbb{E}\\left[\\frac{1}{n}\\sum_{i=1}^{n} x_{i} x_{i}^\\top \\Omega\\right] = \\Sigma \\Omega'
+'\\mathbb{E}\\left[\\left(\\frac{1}{n}\\sum_{i=1}^{n} x_{i} x_{i}^\\top\\right) \\Omega\\right] = \\Sigma \\Omega'
 """
 
 from __future__ import annotations

@@ -172,6 +172,11 @@ class TextPrinter(StrPrinter):
     def _print_ZeroMatrix(self, expr):
         return "0 * I"
 
+    def _print_MatrixBase(self, expr):
+        return "[" + ", ".join("[" + ", ".join(self._print(x) for x in row) + "]" for row in expr.tolist()) + "]"
+
+    _print_ImmutableDenseMatrix = _print_MutableDenseMatrix = _print_MatrixBase
+
     def _print_BlockMatrix(self, expr):
         def block(b):
             return "0" if isinstance(b, sp.ZeroMatrix) else self._print(b)

@@ -126,9 +126,11 @@ def test_loss_step_with_wrong_moment_is_refuted():
 
 
 def test_steps_render_to_latex():
+    from derivations.printing import latex, latex_words
+
     for step in prove("general-prior"):
-        assert isinstance(sp.latex(step.rhs), str)
-        assert step.justification and step.method
+        assert step.display and all(latex(rel) for rel in step.display + step.computed)
+        assert latex_words(step.statement) and step.justification and step.method
 
 
 def test_loss_constant_matches_eta():
@@ -139,5 +141,6 @@ def test_loss_constant_matches_eta():
 def test_symbolic_gamma_matrix_is_untouched():
     # sanity: the loss step is a statement about a symbolic Gamma, not a number
     step = loss_quadratic_step(setting("theorem2"), *[claims(setting("theorem2"))[k] for k in "CB"])
-    assert step.rhs.has(sp.MatrixSymbol("Gamma", d, d))
+    engine_value = step.computed[0].rhs
+    assert engine_value.has(sp.MatrixSymbol("Gamma", d, d))
     assert matrix("Gamma").free

@@ -35,6 +35,9 @@ def slug(text) -> str:
 #: a computed value whose left side is at most this wide is shown by value_lines (a matrix too
 #: wide for the line entry by entry, a long fraction as numerator over denominator)
 SHORT_NAME = 16
+#: the visible characters a display line is packed to: below the printers' line width, because
+#: their width of a fraction or a transpose is an estimate (long displays overflowed at 70)
+DISPLAY_WIDTH = 56
 
 
 def _lines(rel, computed: bool) -> list:
@@ -44,8 +47,8 @@ def _lines(rel, computed: bool) -> list:
             and not isinstance(value, Node)):
         name = latex(rel.lhs)
         if visible_width(name) <= SHORT_NAME:
-            return value_lines(name, value)
-    return display_tex(rel)
+            return value_lines(name, value, DISPLAY_WIDTH)
+    return display_tex(rel, DISPLAY_WIDTH)
 
 
 def _display(relations, label_prefix: str, key: str, numbered: bool) -> str:
