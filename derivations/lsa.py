@@ -265,13 +265,19 @@ def reduction_steps(d: int) -> list:
                 steps.append(Step.checked(
                     f"reduction-{kind}-{int(qik)}{int(res)}",
                     f"Reduction ({kind} parameterisation, {variant})", reduction_words(kind, qik, res), same,
-                    ("Associativity of the products; the query token carries 0 in its label slot, so "
-                     "only the first d columns of the key-query product meet it."),
+                    reduction_justification(),
                     (f"exact: both predictions expanded in a sparse polynomial ring over all {len(gens)} "
                      f"weight and token coordinates at d = {d} (two generic context tokens) and compared"),
                     detail="" if same else "the two polynomials differ",
                     data={"terms": len(lhs)}, display=reduction_display(kind, qik, res)))
     return steps
+
+
+def reduction_justification():
+    from .statements import words
+
+    return words("Associativity of the products; the query token carries 0 in its label slot, so "
+                 "only the first $d$ columns of the key-query product meet it.")
 
 
 def reduction_words(kind: str, qik: bool, res: bool):

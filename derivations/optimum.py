@@ -28,7 +28,9 @@ from .forms import classify as classify_form
 from .loss import expected_loss
 from .lsa import EffectiveParameters, effective_prediction, predict, realising_weights, reduction_steps
 from .positivity import certify_positive_definite
-from .proof import Derivation, Step
+from . import certificate_statements as says
+from .proof import Derivation, Relation, Step
+from .statements import expression
 from .task import Task
 
 
@@ -120,7 +122,7 @@ def _odd_block_pd(G: Gram, task: Task):
     D = _kronecker_factor(H_odd, task.Sigma, task.d)
     if D is not None:
         verdict, detail = certify_positive_definite(D)
-        return verdict, "H_odd = D (x) Sigma and D: " + detail
+        return verdict, "its Kronecker factor D: " + detail
     if not task.n_symbolic and not task.noise_symbolic and not task.parameters:
         verdict, detail = certify_positive_definite(H_odd)
         return verdict, detail
@@ -138,12 +140,13 @@ def step_convex_lift(task: Task, basis: FeatureBasis, coefficients=None) -> Step
     xs, ys, xq, tokens = _tokens(d)
     lhs = sp.expand(n * effective_prediction(params, tokens, xq, n, task.query_in_keys, task.residual))
     rhs = sp.expand(n * (theta.T * basis.features(xs, ys, xq, n, task.query_in_keys))[0])
+    terms = max(len(sp.Add.make_args(lhs)), len(sp.Add.make_args(rhs)))
     return Step.identity(
-        "convex-lift", "Convex lift", lhs, rhs,
-        statement=("yhat = <theta, F> with theta = theta(u (x) M, r) and features "
-                   "F_{ab,c} = (1/n) sum_i z_ia z_ib x_qc (unordered a, b) plus variant features; "
-                   "theta is linear in T = u (x) M, so the loss is a quadratic in T."),
-        justification="Expand both sides in every parameter and token coordinate (two generic context tokens).")
+        "convex-lift", "Convex lift", lhs, rhs, statement=says.convex_lift_words(),
+        justification=says.CONVEX_LIFT_JUSTIFICATION,
+        method=(f"exact: both predictions, multiplied by n and expanded ({terms} terms), compared "
+                "as polynomials in every parameter and token coordinate"),
+        display=says.convex_lift_display(), data={"terms": terms})
 
 
 def step_quadratic(task: Task, G: Gram) -> Step:
@@ -176,17 +179,13 @@ def step_quadratic(task: Task, G: Gram) -> Step:
         lifted += th[i] * (row - 2 * cr[i])
     ok = lifted == direct_r
     step = Step.checked(
-        "quadratic", "Loss as a convex quadratic",
-        ("L(u, M, r) = theta^T H theta - 2 c^T theta + k with H = E[F F^T] (a Gram matrix, "
-         "so positive semidefinite), c = E[F y_q], k = E[y_q^2]; hence L is convex in theta "
-         "and its minimum over all theta lower-bounds every LSA."),
-        ok,
-        ("H, c, k computed from the features by the Gaussian engine agree, as polynomials "
-         "in all effective parameters, with the loss computed directly from the model."),
-        "exact: both sides (times n^2) expanded in one sparse polynomial ring and compared",
-        lhs=sp.Symbol(r"\theta^\top H \theta - 2 c^\top \theta + k"), relation="=",
-        rhs=sp.Symbol(r"\mathbb{E}[(\hat y - y_q)^2]"),
-        detail="" if ok else "the two polynomials differ")
+        "quadratic", "Loss as a convex quadratic", says.quadratic_words(), ok,
+        ("The Gram matrix, the correlations with the target and the target's energy, computed from "
+         "the features by the Gaussian engine, agree, as polynomials in all effective parameters, "
+         "with the loss computed directly from the model."),
+        (f"exact: both sides, multiplied by the square of n, expanded in one sparse polynomial ring "
+         f"over {len(gens)} generators and compared"),
+        detail="" if ok else "the two polynomials differ", display=says.quadratic_display())
     step.data["H"] = G.H
     return step
 
@@ -206,15 +205,10 @@ def step_symmetry_split(G: Gram) -> Step:
     else:
         detail = ""
     return Step.checked(
-        "symmetry-split", "Symmetry split",
-        "E[F_odd F_gd^T] = 0 and E[F_odd y_q] = 0: the odd-in-x features are orthogonal to the GD "
-        "block and to the target, so L = L_gd(theta_gd) + theta_odd^T H_odd theta_odd + const.",
-        not bad_c and not bad_h,
-        "(x_i, x_q, w) -> (-x_i, -x_q, -w) preserves the law and every y, flips odd features and fixes "
-        "GD features and y_q; the cross moments are computed and found to be exactly zero.",
+        "symmetry-split", "Symmetry split", says.symmetry_split_words(), not bad_c and not bad_h,
+        says.symmetry_split_justification(),
         f"exact: all {cross.rows * cross.cols} cross moments and {len(c_odd)} target moments expand to 0",
-        lhs=sp.Symbol(r"\mathbb{E}[F_{\mathrm{odd}} F_{\mathrm{gd}}^\top]"), relation="=", rhs=sp.Integer(0),
-        detail=detail)
+        detail=detail, display=says.symmetry_split_display())
 
 
 def step_normal_equations(G: Gram, gamma: sp.Matrix) -> Step:
@@ -224,10 +218,11 @@ def step_normal_equations(G: Gram, gamma: sp.Matrix) -> Step:
     c_gd = G.c.extract(list(G.basis.gd), [0])
     return Step.identity(
         "normal-equations", "Normal equations", (H_gd * theta).applyfunc(sp.expand),
-        c_gd.applyfunc(sp.expand),
-        statement="H_gd theta* = c_gd holds exactly at theta* = vec(Gamma*^T), with theta*_odd = 0.",
+        c_gd.applyfunc(sp.expand), statement=says.normal_equations_words(),
         justification=("The stationarity condition of the convex quadratic, checked entrywise over a "
-                       "common denominator."))
+                       "common denominator."),
+        method=f"exact: the {len(theta)} equations, each numerator over a common denominator expanded to 0",
+        display=says.normal_equations_display(), computed=says.gamma_computed(gamma))
 
 
 def step_realisable(task: Task, basis: FeatureBasis, gamma: sp.Matrix, weights_for=realising_weights) -> Step:
@@ -247,13 +242,9 @@ def step_realisable(task: Task, basis: FeatureBasis, gamma: sp.Matrix, weights_f
     ok &= exact_equal(basis.coefficients(realised, task.residual),
                       _gd_theta(gamma).col_join(sp.zeros(len(basis.odd), 1)))
     return Step.checked(
-        "realisable", "Realisability",
-        "theta* is attained by an LSA: u = e_{d+1}, A = Gamma*^T, b = 0, r = 0 (paper: W^K = I, "
-        "W^Q = [[Gamma*^T, 0], [0, 0]], W^V = I, h = e_{d+1}; merged: W^KQ = W^Q, W^PV = I), "
-        "whose prediction is x_q^T Gamma* g.", ok,
-        "Rank-one T* = e_{d+1} (x) [Gamma*^T; 0]; the predictions are expanded and compared.",
+        "realisable", "Realisability", says.realisable_words(), ok, says.realisable_justification(),
         "exact polynomial identity per parameterisation; lifted coefficients compared entrywise",
-        detail="; ".join(details))
+        detail="; ".join(details), display=says.realisable_display())
 
 
 def step_optimal_loss(task: Task, gamma: sp.Matrix, loss_star) -> Step:
@@ -266,9 +257,11 @@ def step_optimal_loss(task: Task, gamma: sp.Matrix, loss_star) -> Step:
     family = expected_loss(task, point.u, point.M, point.r)
     direct = family.xreplace(dict(zip(g, gamma, strict=True)))
     return Step.identity(
-        "optimal-loss", "Optimal loss", canonical(direct), loss_star,
-        statement="L* = k - c_gd^T theta* equals the model's exact loss at the realising parameters.",
-        justification="Two routes: the Gram-matrix value and the direct expectation of the model's loss.")
+        "optimal-loss", "Optimal loss", canonical(direct), loss_star, statement=says.optimal_loss_words(),
+        justification="Two routes: the Gram-matrix value and the direct expectation of the model's loss.",
+        method="exact: the model's loss at the realising parameters minus the Gram-matrix value, over a "
+               "common denominator, expands to 0",
+        display=says.optimal_loss_display(), computed=says.loss_computed(loss_star))
 
 
 def step_unique(task: Task, G: Gram, C) -> Step:
@@ -279,21 +272,16 @@ def step_unique(task: Task, G: Gram, C) -> Step:
     ok = pd_gd is True and pd_sigma is True
     verdict = True if ok else (False if False in (pd_gd, pd_sigma) else None)
     return Step.checked(
-        "unique", "Uniqueness",
-        "The optimal predictor is unique: H_gd = E[g g^T] (x) Sigma is positive definite, so theta*_gd "
-        "is the unique GD-block minimiser; any theta_odd with H_odd theta_odd = 0 has "
-        "E[(theta_odd . F_odd)^2] = 0, so it does not change the prediction (directions T_abc - T_bac "
-        "multiply identical features).",
-        verdict,
-        "Positive definiteness certified by leading principal minors with positive coefficients "
-        "after n = 1 + m (n >= 1, s2 >= 0).",
-        f"E[g g^T]: {detail_gd}; odd block: {detail_odd}",
-        lhs=sp.Symbol(r"H_{\mathrm{gd}}"), relation="succ", rhs=sp.Integer(0),
+        "unique", "Uniqueness", says.unique_words(), verdict, says.UNIQUE_JUSTIFICATION,
+        f"C: {detail_gd}; odd block: {detail_odd}",
+        display=says.unique_display(factored=C is not None),
         data={"odd_block_positive_definite": pd_odd})
 
 
 def _certificate(task: Task, G: Gram, gamma, C, loss_star) -> Derivation:
-    cert = Derivation(f"Global optimality certificate ({task.describe()})")
+    from .statements import task_words
+
+    cert = Derivation(("Global optimality certificate (",) + task_words(task) + (")",))
     cert.extend(_reduction(task.d))
     cert.add(step_convex_lift(task, G.basis))
     cert.add(step_quadratic(task, G))
@@ -393,8 +381,9 @@ def check_claim(task: Task, gamma=None, eta=None, form: str = "gd") -> ClaimVerd
         reason = (f"the normal equations Gamma C = B hold exactly for the claim {described}; "
                   "by the certificate this is the global optimum")
     step = Step.checked(
-        "claim", "Claimed optimum", f"The claimed Gamma ({described}) satisfies Gamma C = B.",
-        not bad, "Stationarity of the convex GD-block quadratic (normal equations).",
-        "exact entrywise check of Gamma C - B", lhs=claim * sp.Symbol("C"), rhs=sp.Symbol("B"),
-        detail=reason if bad else "")
+        "claim", "Claimed optimum", says.claim_words(),
+        not bad, "Stationarity of the convex quadratic of the GD block (normal equations).",
+        "exact entrywise check of the residual of the normal equations",
+        detail=reason if bad else "", display=says.claim_display(),
+        computed=(Relation(expression("Gamma"), "=", claim),), data={"claim": described})
     return ClaimVerdict(not bad, reason, residual, step)
