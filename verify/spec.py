@@ -52,6 +52,7 @@ class TaskSpec:
     alld: str | None = None           # kind for derivations.alld.prove
     gd_family: tuple | None = None    # dimensions for the Theorem 1 GD-family derivation
     steps: str | None = None          # a derivation file checked step by step (verify.steps_suite)
+    landscape: str | None = None      # "critical" | "training" (verify.landscape_suite)
     control: dict = field(default_factory=dict)   # the false claim of a control
     user: bool = False                # from a task file
 
