@@ -146,8 +146,23 @@ def initialise(model: LSA, config: TrainingConfig, generator: torch.Generator):
             model.h.copy_(h)
 
 
-def train(task: NumericTask, config: TrainingConfig, seed: int) -> TrainingRun:
-    """Train one model from ``seed`` (see the module docstring)."""
+def train(task: NumericTask, config: TrainingConfig, seed: int, threads: int | None = 1) -> TrainingRun:
+    """Train one model from ``seed`` (see the module docstring).
+
+    threads: torch intra-op threads while training (default 1: the matrices are tiny and extra
+    threads only add contention on a shared machine; restored afterwards; None leaves it alone).
+    """
+    if threads is None:
+        return _train(task, config, seed)
+    old = torch.get_num_threads()
+    torch.set_num_threads(int(threads))
+    try:
+        return _train(task, config, seed)
+    finally:
+        torch.set_num_threads(old)
+
+
+def _train(task: NumericTask, config: TrainingConfig, seed: int) -> TrainingRun:
     if not isinstance(task, NumericTask):
         raise TrainingConfigError(f"task: expected a NumericTask, got {type(task).__name__}")
     if task.query_in_keys or task.residual:

@@ -26,11 +26,6 @@ LABELS = {"global-min": "ended at the global minimum", "local-min": "ended at a 
           "saddle": "ended at a saddle level", "still moving": "still moving"}
 
 
-def _levels_text(level) -> str:
-    lo, hi = level["loss"]
-    return f"{(lo + hi) / 2:.6f}"
-
-
 def loss_curves_figure(name: str, data: dict, L_star_text: str):
     """A matplotlib Figure of the training runs of one task (see the module docstring)."""
     import matplotlib
@@ -45,7 +40,7 @@ def loss_curves_figure(name: str, data: dict, L_star_text: str):
     rows = int(np.ceil(len(panels) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(6.2 * cols, 4.2 * rows), squeeze=False, sharey=True)
     finite = [v for r in runs for v in r["loss_ema"] if np.isfinite(v)]
-    top = min(max(finite) * 1.05, 4 * L_star) if finite else 2 * L_star
+    top = min(max(finite) * 1.25, 4 * L_star) if finite else 2 * L_star
     for ax, (init, opt) in zip(axes.ravel(), panels, strict=False):
         shown = set()
         for r in runs:
@@ -55,22 +50,18 @@ def loss_curves_figure(name: str, data: dict, L_star_text: str):
             ax.plot(r["steps"], r["loss_ema"], color=COLOURS[cls], lw=1.1, alpha=0.85,
                     label=LABELS[cls] if cls not in shown else None)
             shown.add(cls)
-        ax.axhline(L_star, color=COLOURS["global-min"], ls="-", lw=0.9)
-        ax.annotate(f"L* = {L_star_text}", xy=(1.0, L_star), xycoords=("axes fraction", "data"),
-                    xytext=(-4, -11), textcoords="offset points", ha="right", fontsize=8,
-                    color=COLOURS["global-min"])
+        ax.axhline(L_star, color=COLOURS["global-min"], ls="-", lw=0.9, label=f"L* = {L_star_text} (exact)")
+        by_kind = {"local-min": [], "saddle": []}
         for lev in levels:
-            if not lev["certified"] or lev["kind"] not in ("local-min", "saddle"):
-                continue
-            mid = sum(lev["loss"]) / 2
-            if mid > top:
-                continue
-            style = "--" if lev["kind"] == "local-min" else ":"
-            ax.axhline(mid, color=COLOURS[lev["kind"]], ls=style, lw=0.9)
-            what = "spurious min" if lev["kind"] == "local-min" else "saddle"
-            ax.annotate(f"{what} {_levels_text(lev)}", xy=(0.0, mid), xycoords=("axes fraction", "data"),
-                        xytext=(4, 3 if lev["kind"] == "local-min" else -10), textcoords="offset points",
-                        fontsize=8, color=COLOURS[lev["kind"]])
+            if lev["certified"] and lev["kind"] in by_kind and sum(lev["loss"]) / 2 <= top:
+                by_kind[lev["kind"]].append(sum(lev["loss"]) / 2)
+        for kind, values in by_kind.items():
+            style = "--" if kind == "local-min" else ":"
+            what = "certified spurious local min" if kind == "local-min" else "certified saddle level"
+            for j, mid in enumerate(sorted(values)):
+                label = f"{what}{'s' if len(values) > 1 else ''} " + ", ".join(f"{v:.6f}" for v in sorted(values)) \
+                    if j == 0 else None
+                ax.axhline(mid, color=COLOURS[kind], ls=style, lw=0.9, label=label)
         ax.set_xscale("log")
         ax.xaxis.set_major_locator(LogLocator(base=10))
         ax.xaxis.set_minor_formatter(NullFormatter())
@@ -81,7 +72,7 @@ def loss_curves_figure(name: str, data: dict, L_star_text: str):
         init_text = "small Gaussian" if init == "gaussian" else "Zhang-Frei-Bartlett"
         ax.set_title(f"{init_text} init, {opt.upper()} (lr {cfg['lr']:g}, batch {cfg['batch']})", fontsize=10)
         ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize=8, loc="upper right")
+        ax.legend(fontsize=7.5, loc="upper right", framealpha=0.9)
     for ax in axes.ravel()[len(panels):]:
         ax.set_visible(False)
     fig.suptitle(f"{name}: paper-parameterisation LSA trained by gradient methods, "
