@@ -91,8 +91,8 @@ def critical_specs(grid_d1: bool = True) -> list:
 
 
 def training_specs() -> list:
-    plans = [TrainingPlan(d=2, n=N, noise=NOISE),
-             TrainingPlan(d=3, n=N, noise=NOISE, optimisers=("adam",), seeds=4)]
+    plans = [TrainingPlan(d=2, n=N, noise=NOISE, seeds=4),
+             TrainingPlan(d=3, n=N, noise=NOISE, optimisers=("adam",), seeds=3)]
     return [TaskSpec(f"training-thm1-d{p.d}", Task(d=p.d, n=p.n, noise=p.noise), numeric=False,
                      landscape="training", control={"plan": p},
                      description=(f"the paper-parameterisation LSA trained on fresh prompts ({p.runs()} runs), "

@@ -122,6 +122,19 @@ def origin_family(loss: LossPolynomial, L_star) -> CriticalPoint:
     return cp
 
 
+def zero_M_forces_zero_u(loss: LossPolynomial) -> bool:
+    """Exact: at M = 0 the gradient in u vanishes identically and the gradient in M is linear in u
+    with trivial kernel, so no critical point has M = 0 and u != 0."""
+    d, V = loss.d, loss.variables
+    u_vars, m_vars = V[: d + 1], V[d + 1:]
+    at = {v: 0 for v in m_vars}
+    grad = [sp.expand(g.as_expr().xreplace(at)) for g in loss.gradient_polys]
+    if any(g != 0 for g in grad[: d + 1]):
+        return False
+    A, rest = sp.linear_eq_to_matrix(grad[d + 1:], u_vars)
+    return rest == sp.zeros(*rest.shape) and not A.nullspace()
+
+
 def _orbit_key(cp: CriticalPoint):
     lo, hi = cp.loss_bounds()
     return ((lo + hi) / 2, cp.inertia[0] if cp.inertia else None)
@@ -196,6 +209,11 @@ def landscape(task: Task, starts: int = 30, seed: int = 0) -> Landscape:
     if task.d == 1:
         points.append(certify_exact(loss, gens, second_global_point_d1(gamma), L_star))
     points.append(origin_family(loss, L_star))
+    m_zero = zero_M_forces_zero_u(loss)
+    dim = points[-1].family_dim
+    proved = ("proved exactly: " + (f"every critical point with u = 0 lies in the listed {dim}-dimensional linear "
+                                     "family through the origin" if dim else "u = 0 forces M = 0 (only the origin)")
+              + ("; M = 0 forces u = 0" if m_zero else "; (M = 0 with u != 0 NOT excluded)"))
     counts = {"minimiser": {}, "root-finder": {}}
     unresolved = {"minimiser": 0, "root-finder": 0}
     if task.d == 1:
@@ -203,15 +221,15 @@ def landscape(task: Task, starts: int = 30, seed: int = 0) -> Landscape:
 
         candidates = {"root-finder": [np.array([float(v) for v in pt.point.values()])
                                       for pt in stationary_points_d1(int(task.n), task.noise, task=task)]}
-        method = ("complete at these n, s2: every real solution of an exact lex Groebner basis of grad L = 0 "
+        method = (f"{proved}. Complete at these n, s2: every real solution of an exact lex Groebner basis of grad L = 0 "
                   "and |u|^2 = |M|^2 (u = 0 and M = 0 handled exactly); roots located at 60 digits, then each "
                   "critical value certified below")
     else:
         minima, roots = _float_candidates(loss, starts, seed)
         candidates = {"minimiser": minima, "root-finder": roots}
-        method = (f"searched, not proved complete: {starts} seeded starts (seed {seed}) of BFGS + trust-region "
-                  f"Newton on L and {starts} of least squares on (grad L, |u|^2 - |M|^2); every distinct "
-                  "critical value found is certified")
+        method = (f"{proved}. Critical points with u != 0 and M != 0: searched, not proved complete: {starts} "
+                  f"seeded starts (seed {seed}) of BFGS + trust-region Newton on L and {starts} of least squares on "
+                  "(grad L, |u|^2 - |M|^2); every distinct critical value found is certified")
     scale = 1.0 / loss.value_float(np.zeros(loss.size))
     for source, xs in candidates.items():
         for x in xs:

@@ -37,7 +37,7 @@ def test_a_trained_run_is_classified_consistently_with_its_final_loss():
     task = Task(d=1, n=5, noise="1/4")
     land = landscape(task)
     levels = [{"kind": p.kind, "loss": p.loss_bounds(), "certified": p.certified} for p in land.points]
-    run = train(NumericTask(d=1, n=5, noise=0.25), TrainingConfig(steps=500, batch=128, eval_samples=9000), 0)
+    run = train(NumericTask(d=1, n=5, noise=0.25), TrainingConfig(steps=300, batch=128, eval_samples=6000), 0)
     exact = loss_polynomial(task).value_float([*run.u, *run.M.ravel()])
     verdict = classify_run(levels, float(land.L_star), exact, run.final_loss, run.final_loss_se)
     assert abs(verdict["z"]) < 4.5                      # the MC loss agrees with the exact loss at its weights
@@ -66,17 +66,36 @@ def test_cubic_monte_carlo_check_and_its_negative_control():
     assert cubic_mc_check(task, 0, samples=60_000, loss=wrong).status == "fail"
 
 
-@pytest.mark.parametrize("args,fragment", [
-    (["--suite", "bogus"], "--suite: must be one of default, landscape, full"),
-    (["--suite", "landscape", "--quick"], "--quick"),
-    (["--suite", "full", "--tasks", "x.toml"], "--suite: cannot be combined with --tasks"),
-])
-def test_suite_flag_bad_input(args, fragment):
-    proc = subprocess.run([sys.executable, "-m", "verify.all", *args, "--no-report", "--no-progress"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+def test_suite_flag_bad_input_cli():
+    proc = subprocess.run([sys.executable, "-m", "verify.all", "--suite", "bogus", "--no-report", "--no-progress"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in proc.stderr
+    assert len(lines) == 1 and "--suite: must be one of default, landscape, full, got 'bogus'" in lines[0]
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["--suite", "landscape", "--quick"], "--quick"),
+    (["--suite", "full", "--tasks", "x.toml"], "--suite: cannot be combined with --tasks"),
+    (["--suite", ""], "--suite: must be one of"),
+])
+def test_suite_flag_bad_input(args, fragment, capsys):
+    from verify.all import main
+
+    assert main([*args, "--no-report", "--no-progress"]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and len(out.err.strip().splitlines()) == 1 and fragment in out.err
+
+
+def test_suite_selection():
+    from verify.all import parse_args, suite_specs
+
+    names = [s.name for s in suite_specs(parse_args(["--suite", "landscape"]))]
+    assert "landscape-thm1-d2" in names and "training-thm1-d2" in names and "thm1-d2" not in names
+    full = [s.name for s in suite_specs(parse_args(["--suite", "full"]))]
+    assert set(names) < set(full) and "thm1-d2" in full
+    assert [s.name for s in suite_specs(parse_args([]))] == [s.name for s in suite_specs(parse_args(["--suite",
+                                                                                                      "default"]))]
 
 
 @pytest.mark.slow
