@@ -349,7 +349,8 @@ def _training_checks(runs, levels) -> list:
     worst = max(finite, key=lambda r: abs(r["z"]), default=None)
     ok = worst is not None and abs(worst["z"]) <= t
     checks = [C.Check("final-loss-mc-vs-exact", "pass" if ok else "fail", None if worst is None else worst["z"],
-                      (f"{len(finite)} runs: fresh-sample loss of the final weights vs the exact loss at those weights, "
+                      (f"{len(finite)} runs: fresh-sample loss of the final weights vs the exact loss at those "
+                       "weights, "
                        f"max |z| = {abs(worst['z']) if worst else float('nan'):.2f} (tolerance {t:.2f}: alpha = 1e-4, "
                        f"Bonferroni over {k}, t with 29 df)"), t, "numeric")]
     bad = []
@@ -371,7 +372,8 @@ def summarise(runs) -> list:
     keys = sorted({(r["config"]["init"], r["config"]["optimiser"]) for r in runs})
     for init, opt in keys:
         sel = [r for r in runs if r["config"]["init"] == init and r["config"]["optimiser"] == opt]
-        count = {c: sum(1 for r in sel if r["class"] == c) for c in ("global-min", "local-min", "saddle", "still moving")}
+        count = {c: sum(1 for r in sel if r["class"] == c)
+                 for c in ("global-min", "local-min", "saddle", "still moving")}
         rows.append({"init": init, "optimiser": opt, "runs": len(sel), **count,
                      "seconds_mean": round(float(np.mean([r["seconds"] for r in sel])), 2)})
     return rows

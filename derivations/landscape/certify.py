@@ -150,7 +150,8 @@ def exact_inertia(H: sp.Matrix) -> tuple[int, int, int]:
     size = H.rows
     if size == 0:
         return (0, 0, 0)
-    coeffs = [sp.Rational(int(c.p), int(c.q)) for c in fmpq_mat([[to_fmpq(x) for x in row] for row in H.tolist()]).charpoly().coeffs()]
+    exact = fmpq_mat([[to_fmpq(x) for x in row] for row in H.tolist()])
+    coeffs = [sp.Rational(int(c.p), int(c.q)) for c in exact.charpoly().coeffs()]
     # flint: coeffs()[k] multiplies x^k
     zero = next(k for k, c in enumerate(coeffs) if c != 0)
     rest = coeffs[zero:]

@@ -221,7 +221,8 @@ def landscape(task: Task, starts: int = 30, seed: int = 0) -> Landscape:
 
         candidates = {"root-finder": [np.array([float(v) for v in pt.point.values()])
                                       for pt in stationary_points_d1(int(task.n), task.noise, task=task)]}
-        method = (f"{proved}. Complete at these n, s2: every real solution of an exact lex Groebner basis of grad L = 0 "
+        method = (f"{proved}. Complete at these n, s2: every real solution of an exact lex Groebner basis of "
+                  "grad L = 0 "
                   "and |u|^2 = |M|^2 (u = 0 and M = 0 handled exactly); roots located at 60 digits, then each "
                   "critical value certified below")
     else:

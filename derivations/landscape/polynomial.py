@@ -27,12 +27,12 @@ import numpy as np
 import sympy as sp
 from flint import arb, fmpq
 
+from .. import symbols as pinned
 from ..engine import Space, context_expectation
 from ..loss import expected_loss
 from ..lsa import EffectiveParameters
 from ..moments import GaussianVector
 from ..task import Task
-from .. import symbols as pinned
 
 
 def parameter_symbols(d: int) -> list:
@@ -247,7 +247,7 @@ def polynomial_response_loss(task: Task) -> sp.Expr:
     params = EffectiveParameters.symbols(d)
     variables = parameter_symbols(d)
     space = Space([x, e, w, xq, eq], variables)
-    X, W, XQ = space.coords("x"), space.coords("w"), space.coords("xq")
+    X, XQ = space.coords("x"), space.coords("xq")
     y = space(sp.expand(model.response_at(x.coords, w.coords))) + space.coords("e")[0]
     yq = space(sp.expand(model.response_at(xq.coords, w.coords))) + space.coords("eq")[0]
     U = [space(s) for s in params.u]

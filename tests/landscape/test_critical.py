@@ -1,6 +1,6 @@
 """Certified critical points of the exact loss: gradient equations, negative controls, the d = 1 grid."""
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pytest
@@ -28,7 +28,7 @@ THM1_D2 = Task(d=2, n=5, noise="1/4")
 OMEGA_I = Task(d=2, n=5, noise="1/4", covariance=[[2, 1], [1, 3]])
 
 
-@lru_cache(maxsize=None)
+@cache
 def land(task):
     return landscape(task, starts=8, seed=0)
 
