@@ -93,9 +93,9 @@ def test_origin_family_is_a_certified_saddle_family():
 
 
 @pytest.mark.parametrize("n,s2", [(5, sp.Rational(1, 4)), pytest.param(1, 0, marks=pytest.mark.slow)])
-def test_d1_reproduces_the_groebner_grid(n, s2):
+def test_d1_reproduces_the_groebner_grid(n, s2, landscape_of):
     task = Task(d=1, n=n, noise=s2)
-    result = landscape(task)
+    result = landscape_of(task)
     groebner = stationary_points_d1(n, s2)
     values = {round(float(p.loss), 9) for p in groebner}
     listed = {round(sum(p.loss_bounds()) / 2, 9) for p in result.certified}

@@ -9,7 +9,7 @@ import pytest
 import sympy as sp
 
 from derivations import Task
-from derivations.landscape import landscape, loss_polynomial
+from derivations.landscape import loss_polynomial
 from numerics import NumericTask
 from numerics.training import TrainingConfig, train
 from verify.landscape_suite import classify_run, cubic_mc_check
@@ -33,9 +33,9 @@ def test_classification_by_levels_and_tolerance():
     assert classify_run(LEVELS, 1.0, math.inf, math.inf, math.inf)["class"] == "still moving"
 
 
-def test_a_trained_run_is_classified_consistently_with_its_final_loss():
-    task = Task(d=1, n=5, noise="1/4")
-    land = landscape(task)
+def test_a_trained_run_is_classified_consistently_with_its_final_loss(landscape_of):
+    task = Task(d=1, n=5, noise=sp.Rational(1, 4))
+    land = landscape_of(task)
     levels = [{"kind": p.kind, "loss": p.loss_bounds(), "certified": p.certified} for p in land.points]
     run = train(NumericTask(d=1, n=5, noise=0.25), TrainingConfig(steps=300, batch=128, eval_samples=6000), 0)
     exact = loss_polynomial(task).value_float([*run.u, *run.M.ravel()])
