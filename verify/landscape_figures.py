@@ -21,9 +21,11 @@ import numpy as np
 from .io import write_atomic
 from .spec import report_dir_name
 
-COLOURS = {"global-min": "#1b7837", "local-min": "#c51b7d", "saddle": "#e08214", "still moving": "#4d4d4d"}
+COLOURS = {"global-min": "#1b7837", "local-min": "#c51b7d", "saddle": "#e08214", "still moving": "#4d4d4d",
+           "above L*": "#4d4d4d"}
 LABELS = {"global-min": "ended at the global minimum", "local-min": "ended at a spurious local minimum",
-          "saddle": "ended at a saddle level", "still moving": "still moving"}
+          "saddle": "ended at a saddle level", "still moving": "still moving",
+          "above L*": "above L* (no certified landscape at this d)"}
 
 
 def loss_curves_figure(name: str, data: dict, L_star_text: str):

@@ -60,7 +60,8 @@ class Landscape:
 
     @property
     def spurious_minima(self) -> list:
-        return [p for p in self.certified if p.kind == "local-min"]
+        """Certified local minima whose loss enclosure lies entirely above L*."""
+        return [p for p in self.certified if p.kind == "local-min" and p.loss_bounds()[0] > float(self.L_star)]
 
     def as_json(self) -> dict:
         return {"L_star": str(self.L_star),
