@@ -52,7 +52,7 @@ def loss_curves_figure(name: str, data: dict, L_star_text: str):
             ax.plot(r["steps"], r["loss_ema"], color=COLOURS[cls], lw=1.1, alpha=0.85,
                     label=LABELS[cls] if cls not in shown else None)
             shown.add(cls)
-        ax.axhline(L_star, color=COLOURS["global-min"], ls="-", lw=0.9, label=f"L* = {L_star_text} (exact)")
+        ax.axhline(L_star, color="black", ls="-", lw=1.0, label=f"L* = {L_star_text} (exact)")
         by_kind = {"local-min": [], "saddle": []}
         for lev in levels:
             if lev["certified"] and lev["kind"] in by_kind and sum(lev["loss"]) / 2 <= top:
