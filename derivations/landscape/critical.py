@@ -223,9 +223,9 @@ def landscape(task: Task, starts: int = 30, seed: int = 0) -> Landscape:
         candidates = {"root-finder": [np.array([float(v) for v in pt.point.values()])
                                       for pt in stationary_points_d1(int(task.n), task.noise, task=task)]}
         method = (f"{proved}. Complete at these n, s2: every real solution of an exact lex Groebner basis of "
-                  "grad L = 0 "
-                  "and |u|^2 = |M|^2 (u = 0 and M = 0 handled exactly); roots located at 60 digits, then each "
-                  "critical value certified below")
+                  "grad L = 0 and |u|^2 = |M|^2 (u = 0 and M = 0 handled exactly); the roots of the triangular "
+                  "basis are located numerically at 60 digits and checked against every basis polynomial (a "
+                  "residual check, not a root-isolation proof); each critical value is certified")
     else:
         minima, roots = _float_candidates(loss, starts, seed)
         candidates = {"minimiser": minima, "root-finder": roots}
