@@ -1,4 +1,9 @@
-"""Stationary points of the LSA loss in the effective parameters (u, M).
+"""The d = 1 exact Groebner solver and the earlier float multistart study (issue 4).
+
+:mod:`derivations.landscape.critical` builds on :func:`stationary_points_d1` for its complete d = 1
+lists and certifies every point; :func:`multistart` is the float-only study kept for comparison.
+
+Stationary points of the LSA loss in the effective parameters (u, M).
 
 d = 1: every real stationary point of L(u_x, u_y, a, b), found exactly on a documented grid
 of (n, s2) values (a Groebner basis of the gradient; symbolic n, s2 is out of reach for
