@@ -255,7 +255,7 @@ def cubic_mc_check(task: Task, seed: int, samples: int = 300_000, loss=None) -> 
                    "t with 29 df)", t, "numeric")
 
 
-def critical_exact_side(spec: TaskSpec, seed: int = 0):
+def critical_exact_side(spec: TaskSpec, seed: int = 0, numeric: bool = True):
     from derivations.landscape import landscape
 
     task = spec.task
@@ -267,7 +267,8 @@ def critical_exact_side(spec: TaskSpec, seed: int = 0):
         checks.append(pullback_check(task, p))
         break
     if not task.is_linear:
-        checks.append(cubic_mc_check(task, seed))
+        checks.append(cubic_mc_check(task, seed) if numeric else
+                      C.not_applicable("loss-polynomial-vs-monte-carlo", "skipped by --no-numeric"))
     doc = land.as_json()
     symbolic = {"gamma": None, "eta": None, "loss": str(land.L_star), "form": "landscape",
                 "assumptions": {"n": str(task.n), "noise": str(task.noise)},
@@ -379,10 +380,19 @@ def summarise(runs) -> list:
     return rows
 
 
-def landscape_exact_side(spec: TaskSpec, seed: int = 0):
-    """(exact plain data, symbolic JSON, checks) of a landscape-suite task (the runner's dispatch)."""
+def landscape_exact_side(spec: TaskSpec, seed: int = 0, numeric: bool = True):
+    """(exact plain data, symbolic JSON, checks) of a landscape-suite task (the runner's dispatch).
+
+    With ``numeric=False`` (``--no-numeric``) the Monte Carlo check of a critical task is skipped
+    and a training task trains nothing: it reports one not-applicable check.
+    """
     if spec.landscape == "critical":
-        return critical_exact_side(spec, seed)
+        return critical_exact_side(spec, seed, numeric)
+    if not numeric:
+        symbolic = {"gamma": None, "eta": None, "loss": "", "form": "training", "assumptions": {},
+                    "strength": "instance"}
+        return {"kind": "training", "runs": []}, symbolic, [
+            C.not_applicable("training", "training runs are Monte Carlo work; skipped by --no-numeric")]
     return training_exact_side(spec, seed)
 
 

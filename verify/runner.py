@@ -229,11 +229,11 @@ def _symbolic_gd_family(spec: TaskSpec):
     return results, symbolic, checks
 
 
-def exact_side(spec: TaskSpec, seed: int = 0):
+def exact_side(spec: TaskSpec, seed: int = 0, numeric: bool = True):
     """(exact object, symbolic JSON, checks): the derivation of one task."""
     if spec.landscape:
         from .landscape_suite import landscape_exact_side
-        return landscape_exact_side(spec, seed)
+        return landscape_exact_side(spec, seed, numeric)
     if spec.steps:
         from .steps_suite import steps_exact_side
         return steps_exact_side(spec)
@@ -281,7 +281,7 @@ def _run_spec(spec: TaskSpec, seed: int, numeric: bool, progress: bool) -> TaskR
 
     timings = {}
     start = time.perf_counter()
-    exact, symbolic, checks = exact_side(spec, seed)
+    exact, symbolic, checks = exact_side(spec, seed, numeric)
     timings["symbolic"] = time.perf_counter() - start
     numeric_json, fit_result = None, None
     if numeric and can_sample(spec):

@@ -107,3 +107,16 @@ def test_landscape_suite_cli(tmp_path):
                           text=True, timeout=3000)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert (tmp_path / "rep" / "landscape" / "training-thm1-d2_loss_curves.png").exists()
+
+
+def test_no_numeric_skips_training_and_monte_carlo():
+    from derivations.task import Response
+    from verify.landscape_suite import training_specs
+
+    result = run_spec(training_specs()[0], numeric=False)
+    assert result.status == "n/a" and [c.id for c in result.checks] == ["training"]
+    spec = TaskSpec("landscape-cubic-d1", Task(d=1, n=5, noise="1/4", response=Response("single-index", link="s^3")),
+                    numeric=False, landscape="critical")
+    result = run_spec(spec, numeric=False)
+    mc = [c for c in result.checks if c.id == "loss-polynomial-vs-monte-carlo"]
+    assert result.status == "pass" and mc[0].status == "n/a"
