@@ -53,6 +53,9 @@ def parse_args(argv):
     p = _Parser(prog="python -m verify.all", description=DESCRIPTION, epilog=EPILOG,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="a representative subset (under 15 s on 2 cores)")
+    p.add_argument("--suite", default="default", metavar="NAME",
+                   help="default | landscape (certified critical points per distribution and trained runs "
+                        "classified against them; a few minutes) | full (both)")
     p.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (same seed, same results); default 0")
     p.add_argument("--json", metavar="PATH", help="write machine-readable results to PATH")
     p.add_argument("--report", metavar="DIR", default="reports",
@@ -68,7 +71,31 @@ def parse_args(argv):
         raise InputError(f"--seed: must be an integer in 0..{2**31 - 1}, got {args.seed}")
     if not 1 <= args.workers <= 64:
         raise InputError(f"--workers: must be in 1..64, got {args.workers}")
+    if args.suite not in SUITES:
+        raise InputError(f"--suite: must be one of {', '.join(SUITES)}, got {quote(args.suite)}")
+    if args.tasks and args.suite != "default":
+        raise InputError("--suite: cannot be combined with --tasks (a task file replaces the suite)")
+    if args.quick and args.suite != "default":
+        raise InputError("--quick: selects a subset of the default suite; it cannot be combined with "
+                         f"--suite {args.suite}")
     return args
+
+
+#: the named suites of --suite
+SUITES = ("default", "landscape", "full")
+
+
+def suite_specs(args) -> list:
+    """The tasks to run for --quick / --suite (a task file is handled by the caller)."""
+    from .suite import default_suite, quick_suite
+
+    if args.quick:
+        return quick_suite()
+    if args.suite == "default":
+        return default_suite()
+    from .landscape_suite import landscape_suite
+
+    return landscape_suite() if args.suite == "landscape" else default_suite() + landscape_suite()
 
 
 def check_outputs(args, specs, probe: bool = False):
@@ -87,6 +114,10 @@ def check_outputs(args, specs, probe: bool = False):
         check_output_file(args.json, "--json", inputs, probe=False)
     if not args.no_report:
         report = check_output_dir(args.report, "--report", probe=False)
+        figures = report / "landscape"
+        if any(spec.landscape for spec in specs) and figures.exists() and not figures.is_dir():
+            raise InputError(f"--report: {quote(str(figures))} exists and is not a directory "
+                             "(it would hold the landscape figures)")
         for spec in specs:
             target = report / report_dir_name(spec.name)
             if target.exists() and not target.is_dir():
@@ -154,13 +185,9 @@ def run_all(specs, seed=0, numeric=True, workers=2, progress=True):
 def main(argv=None) -> int:
     try:
         args = parse_args(sys.argv[1:] if argv is None else argv)
-        from .suite import default_suite, quick_suite
         from .taskfile import load_task_file
 
-        if args.tasks:
-            specs = load_task_file(args.tasks)
-        else:
-            specs = quick_suite() if args.quick else default_suite()
+        specs = load_task_file(args.tasks) if args.tasks else suite_specs(args)
         check_outputs(args, specs)
         from .budget import plan
 
@@ -192,8 +219,13 @@ def main(argv=None) -> int:
             from .report import write_reports
         except ImportError:
             write_reports = None
-        if write_reports is not None:
-            write_reports(results, args.report, seed=args.seed, progress=progress)
+        standard = [r for r in results if not r.spec.landscape]
+        if write_reports is not None and standard:
+            write_reports(standard, args.report, seed=args.seed, progress=progress)
+        landscape_results = [r for r in results if r.spec.landscape]
+        if landscape_results:
+            from .landscape_figures import write_landscape_outputs
+            write_landscape_outputs(landscape_results, args.report)
     return 0 if doc["summary"]["failed"] == 0 else 1
 
 

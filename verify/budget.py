@@ -66,6 +66,10 @@ def plan(specs, numeric: bool) -> list:
         if spec.task is None:               # all-d proofs and the GD family: seconds
             out.append(TaskCost(spec, 1.0, 0.0, 3e8))
             continue
+        if spec.landscape:                  # verify.landscape_suite: small d, fixed n and s2
+            from .landscape_suite import estimated_seconds
+            out.append(TaskCost(spec, estimated_seconds(spec), 0.0, 5e8))
+            continue
         exact = exact_budget.estimate(spec.task) if not spec.gd_family_task else \
             exact_budget.Estimate(1.0 + 0.01 * spec.task.d**3, 3e8, "GD family")
         reason = exact.verdict()

@@ -355,8 +355,11 @@ def _numeric_gd_family_task(spec: TaskSpec, r, seed: int, progress: bool):
     return est, numeric, checks
 
 
-def exact_side(spec: TaskSpec):
+def exact_side(spec: TaskSpec, seed: int = 0, numeric: bool = True):
     """(exact object, symbolic JSON, checks): the derivation of one task."""
+    if spec.landscape:
+        from .landscape_suite import landscape_exact_side
+        return landscape_exact_side(spec, seed, numeric)
     if spec.gd_family_task:
         return _symbolic_gd_family_task(spec)
     if spec.steps:
@@ -414,7 +417,7 @@ def _run_spec(spec: TaskSpec, seed: int, numeric: bool, progress: bool) -> TaskR
 
     timings = {}
     start = time.perf_counter()
-    exact, symbolic, checks = exact_side(spec)
+    exact, symbolic, checks = exact_side(spec, seed, numeric)
     timings["symbolic"] = time.perf_counter() - start
     numeric_json, fit_result = None, None
     if numeric and can_sample(spec):

@@ -53,6 +53,7 @@ class TaskSpec:
     gd_family: tuple | None = None    # dimensions for the Theorem 1 GD-family derivation
     steps: str | None = None          # a derivation file checked step by step (verify.steps_suite)
     gd_family_task: bool = False      # exact side on the GD family of ``task`` only (cheap at large d)
+    landscape: str | None = None      # "critical" | "training" (verify.landscape_suite)
     control: dict = field(default_factory=dict)   # the false claim of a control
     user: bool = False                # from a task file
     claim: object = None              # the task file's own claim (verify.claims.UserClaim), if any

@@ -1,4 +1,9 @@
-"""Stationary points of the LSA loss in the effective parameters (u, M).
+"""The d = 1 exact Groebner solver and the earlier float multistart study (issue 4).
+
+:mod:`derivations.landscape.critical` builds on :func:`stationary_points_d1` for its complete d = 1
+lists and certifies every point; :func:`multistart` is the float-only study kept for comparison.
+
+Stationary points of the LSA loss in the effective parameters (u, M).
 
 d = 1: every real stationary point of L(u_x, u_y, a, b), found exactly on a documented grid
 of (n, s2) values (a Groebner basis of the gradient; symbolic n, s2 is out of reach for
@@ -22,9 +27,9 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from .loss import expected_loss
-from .lsa import EffectiveParameters
-from .task import Task
+from ..loss import expected_loss
+from ..lsa import EffectiveParameters
+from ..task import Task
 
 #: the (n, s2) grid of the d = 1 study
 D1_GRID = tuple((n, s2) for n in (1, 2, 5, 20) for s2 in (sp.Integer(0), sp.Rational(1, 4), sp.Integer(1)))
@@ -90,7 +95,7 @@ def _real_solutions(basis, variables, dps=60):
     return points
 
 
-def stationary_points_d1(n, s2, dps=60):
+def stationary_points_d1(n, s2, dps=60, task=None):
     """All real stationary points of the d = 1 effective loss at fixed n, s2.
 
     The gradient and the balancing equation |u|^2 = |M|^2 are solved through an exact lex
@@ -98,10 +103,16 @@ def stationary_points_d1(n, s2, dps=60):
     polynomial. u = 0 (or M = 0) forces M = 0 (or u = 0) by the gradient, which is checked
     exactly, so the balanced slice sees every gauge orbit.
     """
-    task = Task(d=1, n=int(n), noise=s2)
+    if task is None:
+        task = Task(d=1, n=int(n), noise=s2)
     p = EffectiveParameters.symbols(1)
     variables = [p.u[0], p.u[1], p.M[0], p.M[1]]
-    L = sp.expand(expected_loss(task))
+    if task.is_linear:
+        L = sp.expand(expected_loss(task))
+    else:                       # a polynomial response: the full lifted loss from exact moments
+        from .polynomial import polynomial_response_loss
+
+        L = polynomial_response_loss(task)
     grad = [sp.expand(sp.diff(L, v)) for v in variables]
     hess = sp.hessian(L, variables)
     # u = 0 => grad_u = 0 forces M = 0, and M = 0 forces u = 0 (exact check).
