@@ -14,7 +14,7 @@ import re
 
 import sympy as sp
 
-from derivations.notation.latex import visible_width
+from derivations.notation.latex import expression_lines, visible_width
 from derivations.notation.tree import Node
 from derivations.printing import display_tex, escape, latex, latex_words, value_lines
 from derivations.proof import ASSUMED, PROVED, REFUTED, UNPROVED
@@ -48,6 +48,12 @@ def _lines(rel, computed: bool) -> list:
         name = latex(rel.lhs)
         if visible_width(name) <= SHORT_NAME:
             return value_lines(name, value, DISPLAY_WIDTH)
+        lines = display_tex(rel, DISPLAY_WIDTH)
+        if max(visible_width(x) for x in lines) > DISPLAY_WIDTH + 10:
+            # a long side and a value that cannot be broken between terms (one big fraction):
+            # the side on its own line(s), then the value as value_lines shows it
+            return expression_lines(rel.lhs, DISPLAY_WIDTH) + value_lines("", value, DISPLAY_WIDTH)
+        return lines
     return display_tex(rel, DISPLAY_WIDTH)
 
 
