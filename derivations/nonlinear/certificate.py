@@ -325,14 +325,16 @@ def _reason(hyps, block, eta, odd) -> str:
 
 def step_decomposition(link, inner: InnerIntegrals) -> Step:
     ok = reproduces(link, inner.P, inner.Q)
+    g, P, Q = (sp.Function(name)(S) for name in ("g", "P", "Q"))
     return Step.checked(
         "link-decomposition", "Link as exp-polynomial pieces",
-        "The link is an exponential polynomial plus the sign of its argument times another one, "
-        "so its only kink is at zero.", ok,
+        ("The link ", Relation(g, "=", link), " is an exponential polynomial plus the sign of its "
+         "argument times another one, so its only kink is at zero."), ok,
         "relu, abs and sign are resolved on each half-line, where the sign of their argument is "
         "constant (Sturm count); sin and cos are written as exponentials.",
         "exact: on each half-line the rewritten link minus its two pieces expands to 0",
-        lhs=link, rhs=inner.P.as_real_expr() + sp.sign(S) * inner.Q.as_real_expr())
+        display=(Relation(g, "=", P + sp.sign(S) * Q),),
+        computed=(Relation(P, "=", inner.P.as_real_expr()), Relation(Q, "=", inner.Q.as_real_expr())))
 
 
 #: the inner integrals' definitions, with t ~ N(0, 1)
@@ -364,7 +366,7 @@ def step_inner(inner: InnerIntegrals, with_K: bool = False) -> Step:
     for name, _ in series:
         defined += [", " if defined else "", Relation(fn(name)(RHO), "=",
                                                       ExpectNode(SympyNode(INNER_DEFINITIONS[name])))]
-    stein = Relation(e("m_f"), "=", MulNode((e("Sigma * w"), SympyNode(fn("A")(RHO) / RHO))))
+    stein = Relation(e("m_f"), "=", MulNode((SympyNode(fn("A")(RHO) / RHO), e("Sigma * w"))))
     return Step.checked(
         "inner-integrals", "Inner Gaussian integrals",
         ("With a standard normal ", SympyNode(_T), ", the integrals ", *defined,
