@@ -34,6 +34,10 @@ from .spec import TaskSpec
 PROOFS = "verify.proofs"
 
 
+#: the form of Gamma* each shipped proof concludes (its eta multiplies I or Sigma^-1)
+FORMS = {"paper_theorem1.toml": "gd", "paper_theorem2.toml": "preconditioned-gd"}
+
+
 def proof_text(filename: str) -> str:
     """The text of a shipped derivation file."""
     return resources.files(PROOFS).joinpath(filename).read_text(encoding="utf-8")
@@ -60,6 +64,7 @@ class StepsExact:
 
     result: object          # derivations.notation.DocumentResult
     file: str
+    show_values: bool = True   # False for a control: its definitions are the false claim
 
     @property
     def certificate(self):
@@ -69,7 +74,8 @@ class StepsExact:
     def conclusion(self) -> dict:
         """strength, and eta / loss when the file defines eta_onestep / Lstar (constants)."""
         out = {"strength": strength_label(self.result)}
-        out.update({k: v for k, v in defined_constants(self.result).items() if v is not None})
+        if self.show_values:
+            out.update({k: v for k, v in defined_constants(self.result).items() if v is not None})
         return out
 
 
@@ -116,13 +122,16 @@ def steps_exact_side(spec: TaskSpec):
                               for r in refuted[:2])) if refuted else counts + "; NOTHING refuted"
         checks = [C.exact_check("refuted-exactly", bool(refuted), detail)]
     values = defined_constants(result)
+    if spec.role == "control":          # a control's definitions are the false claim: no answer
+        values = {"eta": None, "loss": None}
     eta_value, loss_value = values["eta"], values["loss"]
+    form = FORMS.get(spec.steps, "gd") if eta_value is not None else "unknown"
     symbolic = {"gamma": None, "eta": None if eta_value is None else str(eta_value),
                 "loss": "" if loss_value is None else str(loss_value),
-                "form": "gd" if eta_value is not None else "general",
+                "form": form,
                 "assumptions": {"assumed-steps": assumed},
                 "strength": strength_label(result)}
-    return StepsExact(result, spec.steps), symbolic, checks
+    return StepsExact(result, spec.steps, show_values=spec.role != "control"), symbolic, checks
 
 
 def run_steps_spec(spec: TaskSpec):
