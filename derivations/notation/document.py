@@ -244,9 +244,6 @@ class DocumentResult:
             cx = r.counterexample if status == REFUTED else None
             computed = counterexample_relations(cx, r.spec.node) if cx is not None else \
                 engine_relations(r)
-            if cx is not None:
-                detail = "At the values shown the two sides differ." + (
-                    f" ({cx.reason})" if getattr(cx, "reason", "") else "")
             steps.append(Step(r.spec.name, r.spec.name, "", None, "=", None,
                               r.spec.justification, r.method or ("assumed" if r.status == ASSUMED else ""),
                               status, detail, {"tree": r.spec.node, "status": r.status, "text": r.spec.text,

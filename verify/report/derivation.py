@@ -84,7 +84,10 @@ def step_tex(step, number: int, label_prefix: str) -> str:
         label = "Counterexample" if step.data.get("counterexample") else "Computed"
         out.append(r"\noindent\emph{" + label + ":}")
         out.append(_display(step.computed, label_prefix, step.key, numbered=False))
-    if step.status in (REFUTED, UNPROVED) and step.detail:
+    if step.status == REFUTED and step.computed and step.data.get("counterexample"):
+        # the detail repeats the displayed counterexample as text
+        out.append(r"\noindent\textbf{At the values shown the two sides differ.}\par")
+    elif step.status in (REFUTED, UNPROVED) and step.detail:
         reason = "Counterexample / reason" if step.status == REFUTED else "Why it is not decided"
         out.append(rf"\noindent\textbf{{{reason}:}} " + latex_words(step.detail) + r"\par")
     notes = []
