@@ -34,6 +34,31 @@ def alld():
     return prove("theorem1")
 
 
+@pytest.fixture(scope="module")
+def theorem3():
+    from derivations.nonlinear import theorem3_optimum
+    from derivations.task import Response
+
+    return theorem3_optimum(Task(d=2, response=Response("single-index", link="relu(s)"))).certificate
+
+
+@pytest.fixture(scope="module")
+def theorem3_alld():
+    from derivations.nonlinear.alld_single_index import prove_single_index
+
+    return prove_single_index("relu(s)")
+
+
+@pytest.fixture(scope="module")
+def gd_family():
+    from derivations.gd_family import gd_family_optimum
+
+    return gd_family_optimum(Task(d=2)).derivation
+
+
+DERIVATIONS = ["certificate", "alld", "theorem3", "theorem3_alld", "gd_family"]
+
+
 def _word_strings(words_):
     if words_ is None:
         return []
@@ -46,7 +71,7 @@ def _math_objects(words_):
     return [] if isinstance(words_, str) else [w for w in words_ if not isinstance(w, str)]
 
 
-@pytest.mark.parametrize("which", ["certificate", "alld"])
+@pytest.mark.parametrize("which", DERIVATIONS)
 def test_every_step_states_mathematics(which, request):
     derivation = request.getfixturevalue(which)
     for step in derivation:
@@ -55,7 +80,7 @@ def test_every_step_states_mathematics(which, request):
             assert latex(rel) and text(rel), step.key
 
 
-@pytest.mark.parametrize("which", ["certificate", "alld"])
+@pytest.mark.parametrize("which", DERIVATIONS)
 def test_words_carry_no_ascii_math(which, request):
     derivation = request.getfixturevalue(which)
     for step in derivation:
@@ -65,7 +90,7 @@ def test_words_carry_no_ascii_math(which, request):
         assert "\\" not in latex_words(step.title)          # titles are plain words
 
 
-@pytest.mark.parametrize("which", ["certificate", "alld"])
+@pytest.mark.parametrize("which", DERIVATIONS)
 def test_no_tautological_display(which, request):
     derivation = request.getfixturevalue(which)
     for step in derivation:
