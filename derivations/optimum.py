@@ -20,6 +20,7 @@ from functools import lru_cache
 import sympy as sp
 
 from . import budget
+from . import certificate_statements as says
 from . import symbols as pinned
 from .exact import canonical, exact_equal, is_zero
 from .features import FeatureBasis, Gram, gram
@@ -28,7 +29,6 @@ from .forms import classify as classify_form
 from .loss import expected_loss
 from .lsa import EffectiveParameters, effective_prediction, predict, realising_weights, reduction_steps
 from .positivity import certify_positive_definite
-from . import certificate_statements as says
 from .proof import Derivation, Relation, Step
 from .statements import expression
 from .task import Task

@@ -160,7 +160,8 @@ def symbolic_nonlinear(spec: TaskSpec):
         checks.append(C.exact_check(
             "certificate", opt.certificate.holds,
             f"{len(opt.certificate)} steps ({opt.route}) derive the optimum"
-            + ("" if opt.certificate.holds else f"; FAILED at {failure.title}: {failure.detail or text_words(failure.statement)}")))
+            + ("" if opt.certificate.holds else
+               f"; FAILED at {failure.title}: {failure.detail or text_words(failure.statement)}")))
         if _claims_gd(spec):
             word = {"confirms": "confirms Theorem 3 (the paper's Assumption 1 holds)",
                     "extends": f"extends Theorem 3 (rests on {hyps.rests_on}; Assumption 1 fails)",

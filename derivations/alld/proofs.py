@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from ..notation.display import InnerNode, OuterNode, SympyNode
+from ..notation.display import InnerNode, OuterNode
 from ..notation.tree import AddNode, DivNode, ExpectNode, MulNode, RelationNode
 from ..proof import Derivation, Relation, Step
 from ..symbols import n, s2
@@ -61,6 +61,7 @@ from .tensor import (
     vector,
 )
 from .wick import expect
+
 
 def e(text):
     """A statement tree of the project's vocabulary (imported late: statements imports alld)."""
