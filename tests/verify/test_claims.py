@@ -3,8 +3,6 @@ equation shown), a task without a claim is an exploration. Expected values are h
 Theorem 2 at d = 2, n = 10, s2 = 1/2 gives Gamma* = (10/13.5) Sigma^{-1} = (20/27) Sigma^{-1};
 Theorem 1 at d = 1 gives L* = s2 + (2 + s2)/(n + 2 + s2)."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -73,6 +71,9 @@ def test_claim_values_use_the_tasks_n_and_s2():
 def test_refuted_claim_exits_1(tmp_path):
     path = tmp_path / "t.toml"
     path.write_text(f'[[task]]\nname = "c"\n{THM2}claim = {{ form = "preconditioned-gd", eta = "n/(n + d + s2)" }}\n')
-    proc = subprocess.run([sys.executable, "-m", "verify.all", "--tasks", str(path), "--no-numeric",
-                           "--no-report", "--no-progress"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    from cli_harness import run_main
+
+    from verify.all import main
+
+    proc = run_main(main, ["--tasks", str(path), "--no-numeric", "--no-report", "--no-progress"], cwd=ROOT)
     assert proc.returncode == 1 and "violated normal equation" in proc.stdout

@@ -8,8 +8,6 @@ written out as TOML and read back by the CLI's own loader.
 
 import json
 import string
-import subprocess
-import sys
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -106,7 +104,7 @@ def test_loader_promise(tmp_path, tasks):
     assert len(specs) == len(tasks) and all(s.task is not None for s in specs)
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(tables(), min_size=1, max_size=1))
 def test_cli_promise(tmp_path, tasks):
     """The whole CLI on generated files: exit 0/1 with a table, or exit 2 with one line."""
@@ -115,9 +113,11 @@ def test_cli_promise(tmp_path, tasks):
             table["d"] = 2
     path = tmp_path / "tasks.toml"
     path.write_text(toml_document(tasks), encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "verify.all", "--tasks", str(path), "--no-numeric",
-                           "--no-report", "--no-progress"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600)
+    from cli_harness import run_main
+
+    from verify.all import main
+
+    proc = run_main(main, ["--tasks", str(path), "--no-numeric", "--no-report", "--no-progress"], cwd=ROOT)
     assert "Traceback" not in proc.stderr
     if proc.returncode == 2:
         assert len(proc.stderr.strip().splitlines()) == 1 and proc.stdout == ""

@@ -19,13 +19,20 @@ from verify.spec import TaskSpec
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "verify.optimum", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+def _cli(*args, fresh=False):
+    """The CLI in its own process: forked from the tests, or (fresh) a new interpreter."""
+    if fresh:
+        return subprocess.run([sys.executable, "-m", "verify.optimum", *args], cwd=ROOT, capture_output=True,
+                              text=True, timeout=300)
+    from cli_harness import run_main
+
+    from verify.optimum import main
+
+    return run_main(main, list(args), cwd=ROOT)
 
 
 def test_theorem1_answer_in_the_terminal():
-    proc = _cli("--d", "2")
+    proc = _cli("--d", "2", fresh=True)
     assert proc.returncode == 0, proc.stderr
     assert "Gamma* = eta* I" in proc.stdout and "eta*   = n/(n + s2 + 3)" in proc.stdout
 
