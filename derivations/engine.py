@@ -64,10 +64,19 @@ class Space:
         self.ring, *self.gen_polys = make_ring(self.gens, domain)
         self.index = {g: i for i, g in enumerate(self.gens)}
         self._moment_cache: dict = {}
+        self._constant_cache: dict = {}
 
     def __call__(self, expr):
         """Convert a SymPy expression (polynomial in the generators) to a ring element."""
         return self.ring.from_expr(expr) if not isinstance(expr, int) else self.ring(expr)
+
+    def constant(self, value):
+        """A covariance entry (or any constant) as a ring element, memoised."""
+        key = sp.sympify(value)
+        cached = self._constant_cache.get(key)
+        if cached is None:
+            cached = self._constant_cache[key] = self(key)
+        return cached
 
     def gen(self, symbol):
         return self.gen_polys[self.index[symbol]]
@@ -163,15 +172,27 @@ class Space:
 
 
 def bilinear(a, b, cov, space: Space):
-    """a^T K b for vectors of ring elements and an exact SymPy matrix K."""
+    """a^T K b for vectors of ring elements and an exact SymPy matrix K.
+
+    Computed as a^T (K b): the inner sums only scale and add polynomials, so there are
+    len(a) polynomial products instead of len(a) * len(b) (the products dominate when
+    K is dense and the entries are polynomials with many terms).
+    """
     out = space.ring.zero
+    nonzero_b = [(j, bj) for j, bj in enumerate(b) if bj]
+    if not nonzero_b:
+        return out
     for i, ai in enumerate(a):
         if not ai:
             continue
-        for j, bj in enumerate(b):
-            if bj and cov[i, j] != 0:
-                kij = cov[i, j]
-                out += ai * bj * space(kij)
+        kb = space.ring.zero
+        for j, bj in nonzero_b:
+            kij = cov[i, j]
+            if kij != 0:
+                c = space.constant(kij)
+                kb += bj.mul_ground(c.LC) if c.is_ground else bj * c
+        if kb:
+            out += ai * kb
     return out
 
 
