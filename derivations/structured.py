@@ -656,16 +656,16 @@ def step_symmetry_split(task: Task, m: Moments) -> Step:
     q = len(m.X)
     return Step.checked(
         "symmetry-split", "Symmetry split",
-        ("E[F_odd F_gd^T] = E[phi g^T] (x) Sigma = 0 and E[F_odd y_q] = vec(E[phi w^T] Sigma) = 0: the "
-         "odd-in-x features are orthogonal to the GD block and to the target, so "
-         "L = L_gd(theta_gd) + theta_odd^T (D (x) Sigma) theta_odd + const."),
+        ("X = E[phi g^T] = 0 and Y = E[phi w^T] = 0, so E[F_odd F_gd^T] = X (x) Sigma = 0 and "
+         "E[F_odd y_q] = vec(Y Sigma) = 0: the odd-in-x features are orthogonal to the GD block and "
+         "to the target, so L = L_gd(theta_gd) + theta_odd^T (D (x) Sigma) theta_odd."),
         not problems,
         ("(x_i, x_q, w) -> (-x_i, -x_q, -w) preserves the law and every y, flips odd features and "
          "fixes GD features and y_q; the cross moments are computed by the engine, checked, and "
          "found to be exactly zero."),
         (f"exact: E[phi g^T] ({q} x {task.d}) and E[phi w^T] ({q} x {task.d}) as polynomial "
          "identities in two generic symbols, and every entry zero"),
-        lhs=sp.MatrixSymbol("E_phi_g", q, task.d), relation="=", rhs=sp.ZeroMatrix(q, task.d),
+        lhs=sp.MatrixSymbol("X", q, task.d), relation="=", rhs=sp.ZeroMatrix(q, task.d),
         detail="; ".join(problems), data={"route": "structured"})
 
 
@@ -847,7 +847,9 @@ def step_optimal_loss(task: Task, gamma, loss_star, exact: bool | None = None) -
     G = _as_fraction_matrix(dom, gamma)
     num, den = _as_fraction(dom, loss_star)
     if exact is None:
-        exact = task.d <= GD_FAMILY_EXACT_MAX_D or bool(set(dom.symbols) - {pinned.n, pinned.s2})
+        exact = task.d <= GD_FAMILY_EXACT_MAX_D
+    if set(dom.symbols) - {pinned.n, pinned.s2}:
+        exact = True        # symbolic covariances: the random-point degree bound covers n, s2 only
     if not dom.symbols:
         value = sp.Rational(loss_parts(task, EffectiveParameters.gd_point(G.sympy())).expr())
         star = dom.ratio(num, den)
