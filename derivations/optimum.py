@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from . import budget, spotcheck, structured
+from . import budget, spotcheck, structured, structured_steps
 from . import symbols as pinned
 from .exact import canonical, exact_equal, is_zero
 from .features import FeatureBasis, Gram, gram
@@ -460,17 +460,17 @@ def _structured_optimum(task: Task, progress) -> Optimum:
     stages("convex lift")
     cert.add(step_convex_lift(task, basis))
     stages("quadratic form")
-    cert.add(structured.step_quadratic(task, m, basis))
+    cert.add(structured_steps.step_quadratic(task, m, basis))
     stages("symmetry split")
-    cert.add(structured.step_symmetry_split(task, m))
+    cert.add(structured_steps.step_symmetry_split(task, m))
     stages("normal equations")
-    cert.add(structured.step_normal_equations(task, solution.C, solution.B, solution.gamma))
+    cert.add(structured_steps.step_normal_equations(task, solution.C, solution.B, solution.gamma))
     stages("realisability")
     cert.add(step_realisable_generic(task, basis))
     stages("optimal loss")
-    cert.add(structured.step_optimal_loss(task, solution.gamma, (solution.loss_num, solution.loss_den)))
+    cert.add(structured_steps.step_optimal_loss(task, solution.gamma, (solution.loss_num, solution.loss_den)))
     stages("uniqueness")
-    cert.add(structured.step_unique(task, C, m))
+    cert.add(structured_steps.step_unique(task, C, m))
     cert.setup = ("Route: structured (the lifted Gram matrix through its Kronecker factors C (x) Sigma "
                   "and D (x) Sigma; no p x p matrix is formed).")
     cert.conclusion = {"gamma": gamma, "eta": found.eta, "loss": loss_star, "form": found.kind,

@@ -10,14 +10,14 @@ import random
 import pytest
 import sympy as sp
 
-from derivations import Task, global_optimum
+from derivations import Task, budget, global_optimum, spotcheck
+from derivations import structured as S
+from derivations import structured_steps as T
 from derivations.errors import InputError, TooLargeError
 from derivations.exact import exact_equal
 from derivations.features import FeatureBasis
 from derivations.lsa import realising_weights
 from derivations.optimum import step_realisable_generic
-from derivations import budget, spotcheck
-from derivations import structured as S
 from derivations.symbols import n, s2
 
 
@@ -138,9 +138,9 @@ def solution(M):
 @pytest.mark.parametrize("factor,i,j", [("C", 0, 1), ("Bt", 1, 0), ("D", 2, 3), ("D", 0, 0)])
 @pytest.mark.parametrize("exact", [True, False])
 def test_quadratic_refutes_a_perturbed_factor(M, factor, i, j, exact):
-    assert S.step_quadratic(TASK, M, exact=exact).proved
+    assert T.step_quadratic(TASK, M, exact=exact).proved
     bad = M.replace(factor, i, j, M.expr(getattr(M, factor)[i][j]) + sp.Rational(1, 1000))
-    step = S.step_quadratic(TASK, bad, exact=exact)
+    step = T.step_quadratic(TASK, bad, exact=exact)
     assert step.status == "refuted"
     assert "differs" in step.detail
 
@@ -150,7 +150,7 @@ def test_quadratic_refutes_a_wrong_k(M, exact):
     """Only the direct cross-check sees k: a perturbed E[y_q^2] must fail it."""
     bad = S.Moments(M.task, M.space, M.C, M.D, M.Bt, M.X, M.Y, M.k + M.space(sp.Rational(1, 7)),
                     _cache=M._cache)
-    step = S.step_quadratic(TASK, bad, exact=exact)
+    step = T.step_quadratic(TASK, bad, exact=exact)
     assert step.status == "refuted" and "direct route" in step.detail
 
 
@@ -159,15 +159,15 @@ def test_quadratic_refutes_wrong_statistics(M):
         out = S.statistics(xs, ys, n_)
         out[0], out[1] = out[1], out[0]            # g_1 and g_2 swapped
         return out
-    step = S.step_quadratic(TASK, M, statistic_fn=wrong)
+    step = T.step_quadratic(TASK, M, statistic_fn=wrong)
     assert step.status == "refuted" and "feature structure" in step.detail
 
 
 @pytest.mark.parametrize("factor,i,j", [("X", 0, 1), ("Y", 3, 0)])
 def test_symmetry_split_refutes_a_nonzero_cross_moment(M, factor, i, j):
-    assert S.step_symmetry_split(TASK, M).proved
+    assert T.step_symmetry_split(TASK, M).proved
     bad = M.replace(factor, i, j, sp.Rational(1, 5))
-    step = S.step_symmetry_split(TASK, bad)
+    step = T.step_symmetry_split(TASK, bad)
     assert step.status == "refuted"
     assert "differs from the engine's moment" in step.detail
 
@@ -179,11 +179,11 @@ def test_block_identity_names_the_wrong_entry(M):
 
 
 def test_normal_equations_refute_a_perturbed_gamma(solution):
-    assert S.step_normal_equations(TASK, solution.C, solution.B, solution.gamma).proved
+    assert T.step_normal_equations(TASK, solution.C, solution.B, solution.gamma).proved
     gamma = solution.gamma_sympy()
-    assert S.step_normal_equations(TASK, solution.C, solution.B, gamma).proved
+    assert T.step_normal_equations(TASK, solution.C, solution.B, gamma).proved
     bumped = gamma + sp.Matrix([[0, 0], [sp.Rational(1, 10**9), 0]])
-    step = S.step_normal_equations(TASK, solution.C, solution.B, bumped)
+    step = T.step_normal_equations(TASK, solution.C, solution.B, bumped)
     assert step.status == "refuted" and "(Gamma C - B)[2," in step.detail
 
 
@@ -193,22 +193,22 @@ def test_normal_equations_refute_a_perturbed_gamma(solution):
 def test_optimal_loss_refutes_a_perturbed_value(task, exact):
     sol = S.solve_optimum(S.moments(task))
     loss = sol.loss_sympy()
-    assert S.step_optimal_loss(task, sol.gamma, loss, exact=exact).proved
-    assert S.step_optimal_loss(task, sol.gamma, loss + sp.Rational(1, 10**6), exact=exact).status == "refuted"
+    assert T.step_optimal_loss(task, sol.gamma, loss, exact=exact).proved
+    assert T.step_optimal_loss(task, sol.gamma, loss + sp.Rational(1, 10**6), exact=exact).status == "refuted"
     bumped = sol.gamma_sympy() + sp.Matrix([[sp.Rational(1, 10**6), 0], [0, 0]])
-    assert S.step_optimal_loss(task, bumped, loss, exact=exact).status == "refuted"
+    assert T.step_optimal_loss(task, bumped, loss, exact=exact).status == "refuted"
 
 
 def test_optimal_loss_random_point_says_so():
     sol = S.solve_optimum(S.moments(TASK))
-    step = S.step_optimal_loss(TASK, sol.gamma, sol.loss_sympy(), exact=False)
+    step = T.step_optimal_loss(TASK, sol.gamma, sol.loss_sympy(), exact=False)
     assert step.proved and "randomised" in step.method and "Schwartz-Zippel" in step.method
 
 
 def test_unique_refutes_an_indefinite_factor(M):
     C = M.matrix("C")
-    assert S.step_unique(TASK, C, M).proved
-    assert S.step_unique(TASK, sp.Matrix([[1, 2], [2, 1]]), M).status == "refuted"
+    assert T.step_unique(TASK, C, M).proved
+    assert T.step_unique(TASK, sp.Matrix([[1, 2], [2, 1]]), M).status == "refuted"
 
 
 def test_randomised_reductions_refute_a_wrong_model():
