@@ -473,9 +473,14 @@ def _structured_optimum(task: Task, progress) -> Optimum:
     cert.add(structured_steps.step_unique(task, C, m))
     cert.setup = ("Route: structured (the lifted Gram matrix through its Kronecker factors C (x) Sigma "
                   "and D (x) Sigma; no p x p matrix is formed).")
+    randomised = [s for s in cert if s.data.get("randomised")]
     cert.conclusion = {"gamma": gamma, "eta": found.eta, "loss": loss_star, "form": found.kind,
                        "preconditioned_eta": found.preconditioned_eta, "strength": _strength(task),
-                       "route": "structured", "route_reason": ""}
+                       "route": "structured", "route_reason": "",
+                       # steps checked at a random point (Schwartz-Zippel) and, by the union
+                       # bound, the probability that any of them passed a false identity
+                       "randomised": [s.key for s in randomised],
+                       "failure_bound": sum(s.data.get("failure_bound", 0.0) for s in randomised)}
     stages.finish()
     return Optimum(task, gamma, loss_star, found.kind, found.eta, cert, C=C, B=B, form_detail=found)
 

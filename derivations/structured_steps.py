@@ -19,10 +19,11 @@ from sympy.polys.rings import ring as make_ring
 
 from . import spotcheck
 from . import symbols as pinned
+from .exact import exact_equal
 from .features import FeatureBasis
-from .loss import loss_parts
+from .loss import expected_loss, loss_parts
 from .lsa import EffectiveParameters
-from .polymatrix import FractionMatrix, PolyDomain
+from .polymatrix import FractionMatrix, PolyDomain, evaluate
 from .positivity import certify_positive_definite
 from .proof import Step
 from .structured import (
@@ -153,9 +154,8 @@ def step_quadratic(task: Task, m: Moments, basis: FeatureBasis | None = None, ex
         lhs=sp.MatrixSymbol("H_gd", task.d ** 2, task.d ** 2), relation="=",
         rhs=sp.KroneckerProduct(sym["C"], sym["Sigma"]),
         detail="; ".join(problems),
-        data={"route": "structured", "direct_check": "exact" if exact else "randomised",
-              "failure_bound": 0.0 if exact else spotcheck.failure_bound(LOSS_DEGREE),
-              "factor_sizes": {"C": task.d, "D": len(m.D)}})
+        data={"route": "structured", "factor_sizes": {"C": task.d, "D": len(m.D)},
+              **({} if exact else {"randomised": True, "failure_bound": spotcheck.failure_bound(LOSS_DEGREE)})})
 
 
 def step_symmetry_split(task: Task, m: Moments) -> Step:
@@ -323,28 +323,24 @@ def _gd_family_value(task: Task, dom: PolyDomain, G: FractionMatrix):
 
 
 def _random_point_check(task: Task, dom: PolyDomain, G: FractionMatrix, num, den, seed="optimal-loss"):
-    """(holds, method): the model's loss at Gamma*(p) == L*(p) at one random point p of the
-    task's symbolic parameters (n, s2), with the Schwartz-Zippel degree bound in the method."""
-    from .task import Task as _Task
-
+    """(holds, method, failure bound): the model's loss at Gamma*(p) == L*(p) at one random point
+    p of the task's symbolic n, s2, with the Schwartz-Zippel degree bound in the method."""
     rng = spotcheck.rng_for(seed, task.describe())
-    values = {}
-    for s in dom.symbols:
-        values[s] = spotcheck.integer(rng, positive=True)
-    while True:
+    for _attempt in range(8):
+        values = {s: spotcheck.integer(rng, positive=True) for s in dom.symbols}
         try:
-            gamma_p = G.evaluate(values)
+            gamma_p = G.evaluate(values)         # a pole: never for n >= 1, s2 >= 0, but be safe
+        except ZeroDivisionError:
+            continue
+        den_p = evaluate(dom, den, values)
+        if den_p != 0:
             break
-        except ZeroDivisionError:              # a pole: never for n >= 1, s2 >= 0, but be safe
-            values = {s: spotcheck.integer(rng, positive=True) for s in dom.symbols}
-    from .polymatrix import evaluate
-    den_p = evaluate(dom, den, values)
-    if den_p == 0:
-        return None, "the optimal loss has a pole at the random point"
+    else:
+        return None, "no random point without a pole was found", 1.0
     star_p = evaluate(dom, num, values) / den_p
     n_value = values.get(pinned.n, task.n)
     noise = values.get(pinned.s2, task.noise)
-    task_p = _Task(d=task.d, noise=noise, covariance=task.Sigma, prior=task.Omega)
+    task_p = Task(d=task.d, noise=noise, covariance=task.Sigma, prior=task.Omega)
     parts = loss_parts(task_p, EffectiveParameters.gd_point(gamma_p)).parts
     direct = sum((sp.Rational(p.as_expr()) / sp.Integer(n_value) ** k for k, p in parts.items()), sp.Integer(0))
     e = max([int(G.den.total_degree())] + [int(x.total_degree()) for r in G.rows for x in r])
@@ -353,7 +349,7 @@ def _random_point_check(task: Task, dom: PolyDomain, G: FractionMatrix, num, den
     method = (spotcheck.bound_text(degree, positive=True)
               + f" over ({', '.join(map(str, dom.symbols))}): the degree bound is that of "
               "n^2 delta^2 den(L*) (L(Gamma*) - L*), Gamma* = N / delta")
-    return direct == star_p, method
+    return direct == star_p, method, spotcheck.failure_bound(degree)
 
 
 def step_optimal_loss(task: Task, gamma, loss_star, exact: bool | None = None) -> Step:
@@ -371,6 +367,7 @@ def step_optimal_loss(task: Task, gamma, loss_star, exact: bool | None = None) -
         exact = task.d <= GD_FAMILY_EXACT_MAX_D
     if set(dom.symbols) - {pinned.n, pinned.s2}:
         exact = True        # symbolic covariances: the random-point degree bound covers n, s2 only
+    bound = 0.0
     if not dom.symbols:
         value = sp.Rational(loss_parts(task, EffectiveParameters.gd_point(G.sympy())).expr())
         star = dom.ratio(num, den)
@@ -380,10 +377,8 @@ def step_optimal_loss(task: Task, gamma, loss_star, exact: bool | None = None) -
     elif exact:
         family = _gd_family_value(task, dom, G)
         if family is None:
-            from .exact import exact_equal
             g = sp.Matrix(task.d, task.d, lambda i, j: sp.Dummy(f"gamma_{i + 1}{j + 1}"))
             point = EffectiveParameters.gd_point(g)
-            from .loss import expected_loss
             direct = expected_loss(task, point.u, point.M, point.r).xreplace(
                 dict(zip(g, G.sympy(), strict=True)))
             ok = exact_equal(direct, dom.ratio(num, den))
@@ -395,7 +390,7 @@ def step_optimal_loss(task: Task, gamma, loss_star, exact: bool | None = None) -
         method = ("exact: the loss on the GD family expanded as a polynomial in the entries of Gamma "
                   "(engine), Gamma* = N / delta substituted over a common denominator (python-flint)")
     else:
-        ok, method = _random_point_check(task, dom, G, num, den)
+        ok, method, bound = _random_point_check(task, dom, G, num, den)
         shown = None
     star_shown = dom.ratio(num, den) if _small(num, den) else None
     return Step.checked(
@@ -406,7 +401,7 @@ def step_optimal_loss(task: Task, gamma, loss_star, exact: bool | None = None) -
         method,
         lhs=star_shown if shown is not None else None, relation="=", rhs=shown,
         detail="" if ok else "the two values differ",
-        data={"route": "structured"})
+        data={"route": "structured", **({"randomised": True, "failure_bound": bound} if bound else {})})
 
 
 def _small(num, den, limit=60) -> bool:

@@ -293,3 +293,8 @@ def test_randomised_steps_state_their_bound():
     assert {s.key for s in randomised} >= {"reduction-paper-00", "quadratic", "realisable"}
     for s in randomised:
         assert "Schwartz-Zippel" in s.method and "e-1" in s.method
+    conclusion = opt.certificate.conclusion
+    assert conclusion["randomised"] == [s.key for s in randomised]
+    assert 0 < conclusion["failure_bound"] < 1e-16
+    exact = global_optimum(Task(d=2, covariance=dense_spd(2, 13)))
+    assert exact.certificate.conclusion["randomised"] == [] and exact.certificate.conclusion["failure_bound"] == 0
