@@ -501,7 +501,7 @@ def global_optimum(task: Task, progress=None, route: str = "auto") -> Optimum:
     if route not in ROUTES:
         from .errors import InputError
         raise InputError(f"route: must be one of {', '.join(ROUTES)}, got {route!r}")
-    reason = structured.structure_reason(task) if task.is_linear else None
+    reason = structured.structure_reason(task)
     if route == "structured" and reason:
         from .errors import InputError
         raise InputError(f"route: the structured route does not apply to this task: {reason}")
