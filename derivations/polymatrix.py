@@ -35,6 +35,10 @@ import flint
 import sympy as sp
 
 
+#: quotients with at most this many terms are shown exactly as sympy.factor shows them
+SMALL_TERMS = 40
+
+
 class PolyDomain:
     """Polynomials with rational coefficients in a fixed tuple of SymPy symbols (flint)."""
 
@@ -84,30 +88,43 @@ class PolyDomain:
         terms = {monom: sp.QQ(int(c.p), int(c.q)) for monom, c in items}
         return sp.Poly.from_dict(terms, *self.symbols, domain=sp.QQ).as_expr()
 
+    def _factors(self, p):
+        """(rational content, SymPy product of the irreducible factors) of a nonzero polynomial."""
+        if p.is_constant():
+            return self.to_expr(p), sp.Integer(1)
+        content, factors = p.factor()
+        return (sp.Rational(int(content.p), int(content.q)),
+                sp.Mul(*[self.to_expr(f) ** e for f, e in factors]))
+
     def factored(self, p) -> sp.Expr:
         """A flint polynomial as a product of its irreducible factors (a SymPy expression)."""
         if p.is_zero():
             return sp.Integer(0)
-        if p.is_constant():
-            return self.to_expr(p)
-        content, factors = p.factor()
-        return sp.Mul(sp.Rational(int(content.p), int(content.q)),
-                      *[self.to_expr(f) ** e for f, e in factors])
+        content, product = self._factors(p)
+        return content * product
 
     def ratio(self, num, den) -> sp.Expr:
-        """num/den cancelled by their gcd and shown factored (ZeroDivisionError if den = 0)."""
+        """num/den cancelled by their gcd and shown factored (ZeroDivisionError if den = 0).
+
+        The rational contents of numerator and denominator are combined into one constant, as
+        :func:`sympy.factor` does.
+        """
         if den.is_zero():
             raise ZeroDivisionError("zero denominator")
         if num.is_zero():
             return sp.Integer(0)
         g = num.gcd(den)
         num, den = num / g, den / g
+        if len(num.to_dict()) + len(den.to_dict()) <= SMALL_TERMS:
+            # small: exactly the form derivations.exact.canonical gives (sympy.factor)
+            return sp.factor(self.to_expr(num) / self.to_expr(den))
         # the entries of a solved matrix share one denominator: factor and convert it once
         key = repr(den)
-        shown = self._factored_cache.get(key)
-        if shown is None:
-            shown = self._factored_cache[key] = self.factored(den)
-        return self.factored(num) / shown
+        den_parts = self._factored_cache.get(key)
+        if den_parts is None:
+            den_parts = self._factored_cache[key] = self._factors(den)
+        num_content, num_product = self._factors(num)
+        return (num_content / den_parts[0]) * num_product / den_parts[1]
 
 
 def bareiss(rows) -> list:

@@ -23,7 +23,14 @@ import random
 
 import sympy as sp
 
-from .lsa import PARAMETERISATIONS, effective_prediction, predict, to_effective
+from .lsa import (
+    PARAMETERISATIONS,
+    effective_prediction,
+    predict,
+    reduction_display,
+    reduction_words,
+    to_effective,
+)
 from .proof import Step
 
 #: the sample set S = [-2^62, 2^62): |S| = 2^63
@@ -99,15 +106,12 @@ def reduction_steps(d: int, seed: str = "reduction", effective=to_effective) -> 
                 variant = ", ".join(v for v, on in (("query in keys", qik), ("residual", res)) if on) or "plain"
                 steps.append(Step.checked(
                     f"reduction-{kind}-{int(qik)}{int(res)}",
-                    f"Reduction ({kind}, {variant})",
-                    (f"The {kind} parameterisation ({variant}) predicts exactly "
-                     "(1/n) sum_i (u^T z_i)(z_i^T M x_q)" + (" + (1/n)(u_x^T x_q)(x_q^T A x_q)" if qik else "")
-                     + (" + r^T x_q" if res and kind == "paper" else "")
-                     + f" with u, M, r read off its weights (d = {d})."),
-                    same,
-                    ("Associativity: h^T W^V z (W^K z)^T W^Q z_q = (W^V^T h)^T z * z^T (W^K^T W^Q) z_q; "
-                     "only the first d columns of W^K^T W^Q meet z_q = (x_q, 0)."),
-                    bound_text(REDUCTION_DEGREE) + " over every weight and token coordinate (two context tokens)",
-                    detail="" if same else "the two sides differ at the random point",
-                    data={"randomised": True, "failure_bound": failure_bound(REDUCTION_DEGREE)}))
+                    f"Reduction ({kind} parameterisation, {variant})", reduction_words(kind, qik, res), same,
+                    ("Associativity of the products; the query token carries 0 in its label slot, so "
+                     "only the first d columns of the key-query product meet it."),
+                    (bound_text(REDUCTION_DEGREE) + f" over every weight and token coordinate at d = {d} "
+                     "(two context tokens)"),
+                    detail="" if same else "the two predictions differ at the random point",
+                    data={"randomised": True, "failure_bound": failure_bound(REDUCTION_DEGREE)},
+                    display=reduction_display(kind, qik, res)))
     return steps

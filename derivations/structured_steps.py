@@ -25,7 +25,8 @@ from .loss import expected_loss, loss_parts
 from .lsa import EffectiveParameters
 from .polymatrix import FractionMatrix, PolyDomain, evaluate
 from .positivity import certify_positive_definite
-from .proof import Step
+from .proof import Relation, Step
+from .statements import expression, statement
 from .structured import (
     GEN_A,
     GEN_B,
@@ -133,14 +134,13 @@ def step_quadratic(task: Task, m: Moments, basis: FeatureBasis | None = None, ex
     if not same:
         problems.append("the model's loss (direct route) differs from the structured quadratic form")
     sym = _factor_symbols(task)
+    q = len(m.D)
     return Step.checked(
         "quadratic", "Loss as a convex quadratic",
-        ("L(u, M) = theta^T H theta - 2 c^T theta + k with the Gram matrix of the lifted features in "
-         "Kronecker form: the features are F = psi (x) x_q (psi = g = (1/n) sum_i y_i x_i, then "
-         "phi = (1/n) sum_i (x_ia x_ib, y_i^2)) and x_q is independent of the context and of w, so "
-         "H = E[psi psi^T] (x) Sigma with GD block C (x) Sigma, C = E[g g^T], odd block D (x) Sigma, "
-         "D = E[phi phi^T]; c = vec(E[psi w^T] Sigma) with GD part vec(B^T Sigma), B = E[w g^T]; "
-         "k = E[y_q^2]. H is a Gram matrix, so L is convex in theta and its minimum over all theta "
+        ("The loss is a quadratic form in the lifted coefficients whose Gram matrix has Kronecker "
+         "form: the features are a context statistic psi = (g, phi) times the query, and the query "
+         "is independent of the context and of the task vector, so H = E[psi psi^T] (x) Sigma. "
+         "H is a Gram matrix, so the loss is convex in theta and its minimum over all theta "
          "lower-bounds every LSA."),
         not problems,
         ("F = psi (x) x_q is an identity in the token coordinates; the expectation of a product of a "
@@ -151,10 +151,14 @@ def step_quadratic(task: Task, m: Moments, basis: FeatureBasis | None = None, ex
          "(Wick per context example, no features) and compared with the structured form."),
         ("exact: features vs psi (x) x_q in a sparse ring over two generic tokens; C, B, D as "
          "polynomial identities in two generic symbols; the model's loss vs the form: " + direct_method),
-        lhs=sp.MatrixSymbol("H_gd", task.d ** 2, task.d ** 2), relation="=",
-        rhs=sp.KroneckerProduct(sym["C"], sym["Sigma"]),
         detail="; ".join(problems),
-        data={"route": "structured", "factor_sizes": {"C": task.d, "D": len(m.D)},
+        display=(statement("E[(yhat - y_q)^2] = theta^T * H * theta - 2 * c^T * theta + k"),
+                 Relation(sp.MatrixSymbol("H_gd", task.d ** 2, task.d ** 2), "=",
+                          sp.KroneckerProduct(sym["C"], sym["Sigma"])),
+                 statement("E[g * g^T] = C"), statement("E[w * g^T] = B"),
+                 Relation(sp.MatrixSymbol("H_odd", q * task.d, q * task.d), "=",
+                          sp.KroneckerProduct(sym["D"], sym["Sigma"]))),
+        data={"route": "structured", "factor_sizes": {"C": task.d, "D": q},
               **({} if exact else {"randomised": True, "failure_bound": spotcheck.failure_bound(LOSS_DEGREE)})})
 
 
@@ -177,17 +181,19 @@ def step_symmetry_split(task: Task, m: Moments) -> Step:
     q = len(m.X)
     return Step.checked(
         "symmetry-split", "Symmetry split",
-        ("X = E[phi g^T] = 0 and Y = E[phi w^T] = 0, so E[F_odd F_gd^T] = X (x) Sigma = 0 and "
-         "E[F_odd y_q] = vec(Y Sigma) = 0: the odd-in-x features are orthogonal to the GD block and "
-         "to the target, so L = L_gd(theta_gd) + theta_odd^T (D (x) Sigma) theta_odd."),
+        ("The odd-in-x features are orthogonal to the GD block and to the target: the cross moments "
+         "X = E[phi g^T] and Y = E[phi w^T] vanish, so E[F_odd F_gd^T] = X (x) Sigma and "
+         "E[F_odd y_q] = vec(Y Sigma) vanish too, and the loss splits into the GD-block loss plus "
+         "a positive semidefinite quadratic in theta_odd."),
         not problems,
         ("(x_i, x_q, w) -> (-x_i, -x_q, -w) preserves the law and every y, flips odd features and "
          "fixes GD features and y_q; the cross moments are computed by the engine, checked, and "
          "found to be exactly zero."),
         (f"exact: E[phi g^T] ({q} x {task.d}) and E[phi w^T] ({q} x {task.d}) as polynomial "
          "identities in two generic symbols, and every entry zero"),
-        lhs=sp.MatrixSymbol("X", q, task.d), relation="=", rhs=sp.ZeroMatrix(q, task.d),
-        detail="; ".join(problems), data={"route": "structured"})
+        detail="; ".join(problems),
+        display=(statement("E[F_odd * F_gd^T] = 0"), statement("E[F_odd * y_q] = 0")),
+        data={"route": "structured"})
 
 
 def _fraction(dom: PolyDomain, value) -> FractionMatrix:
@@ -209,17 +215,15 @@ def step_normal_equations(task: Task, C, B, gamma) -> Step:
         else:
             residual = dom.ratio(GC.rows[i][j] * B.den - B.rows[i][j] * GC.den, GC.den * B.den)
             detail = f"(Gamma C - B)[{i + 1},{j + 1}] = {sp.factor(residual)} != 0"
-    d = task.d
-    sym = _factor_symbols(task)
     return Step.checked(
         "normal-equations", "Normal equations",
-        ("Gamma* C = B holds exactly; with H_gd = C (x) Sigma and c_gd = vec(B^T Sigma) this is "
-         "H_gd theta* = c_gd at theta* = vec(Gamma*^T), with theta*_odd = 0."),
+        ("The stationarity condition of the GD block holds exactly at Gamma*; with H_gd = C (x) Sigma "
+         "and c_gd = vec(B^T Sigma) it is H_gd theta* = c_gd at theta* = vec(Gamma*^T), with "
+         "theta*_odd = 0."),
         where is None,
         "The stationarity condition of the convex quadratic, in d x d form (Sigma is invertible).",
         "exact: Gamma* C and B over common denominators, polynomial entries compared (python-flint)",
-        lhs=sp.MatMul(sp.MatrixSymbol("Gamma", d, d), sym["C"]), relation="=", rhs=sym["B"],
-        detail=detail, data={"route": "structured"})
+        detail=detail, display=(statement("Gammastar * C = B"),), data={"route": "structured"})
 
 
 def step_unique(task: Task, C, m: Moments | None = None) -> Step:
@@ -240,8 +244,7 @@ def step_unique(task: Task, C, m: Moments | None = None) -> Step:
          "are the products of theirs). Positive definiteness certified by leading principal minors "
          "with positive coefficients after n = 1 + m (n >= 1, s2 >= 0)."),
         f"C: {detail_gd}; Sigma: {detail_sigma}; odd factor D: {detail_odd}",
-        lhs=sp.KroneckerProduct(_factor_symbols(task)["C"], _factor_symbols(task)["Sigma"]),
-        relation="succ", rhs=sp.Integer(0),
+        display=(statement("C succ 0"), statement("Sigma succ 0")),
         data={"odd_block_positive_definite": pd_odd, "route": "structured"})
 
 
@@ -393,14 +396,17 @@ def step_optimal_loss(task: Task, gamma, loss_star, exact: bool | None = None) -
         ok, method, bound = _random_point_check(task, dom, G, num, den)
         shown = None
     star_shown = dom.ratio(num, den) if _small(num, den) else None
+    if shown is not None and star_shown is None:
+        shown = None
     return Step.checked(
         "optimal-loss", "Optimal loss",
         "L* = k - c_gd^T theta* equals the model's exact loss at the realising parameters.",
         ok,
         "Two routes: the normal-equation value and the direct expectation of the model's loss.",
         method,
-        lhs=star_shown if shown is not None else None, relation="=", rhs=shown,
         detail="" if ok else "the two values differ",
+        display=(statement("Lstar = k - c_gd^T * thetastar"),),
+        computed=((Relation(expression("Lstar"), "=", star_shown),) if shown is not None else ()),
         data={"route": "structured", **({"randomised": True, "failure_bound": bound} if bound else {})})
 
 
