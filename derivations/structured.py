@@ -45,7 +45,7 @@ import sympy as sp
 from sympy.polys.rings import ring as make_ring
 
 from . import symbols as pinned
-from .engine import Space, bilinear, wick_matchings
+from .engine import Space, bilinear
 from .features import FeatureBasis
 from .moments import GaussianVector
 from .polymatrix import FractionMatrix, PolyDomain, solve
@@ -173,8 +173,11 @@ class _Engine:
     def __init__(self, task: Task, space: Space | None = None):
         d = task.d
         self.task, self.d = task, d
+        # the covariate law (Gaussian, or iid coordinates: derivations.laws); x_q stays
+        # independent of the context, so the Kronecker structure holds for every law
+        self.law = task.covariates
         if space is None:
-            xq = GaussianVector("xq", d, task.Sigma, private=True)   # registers Sigma's symbols
+            xq = self.law.vector("xq", d, task.Sigma, private=True)   # registers Sigma's symbols
             w = GaussianVector("w", d, task.Omega, private=True)
             others = sorted((task.parameters - {pinned.n}), key=str)
             space = Space([xq, w], [NU, GEN_A, GEN_B] + others)
@@ -206,9 +209,10 @@ class _Engine:
         return bilinear(forms[0], forms[1], self.K, self.space)
 
     def second(self, f, h):
-        """E_xi[(f0.xi)(f1.xi)(h0.xi)(h1.xi)] by Wick (a polynomial in w)."""
+        """E_xi[(f0.xi)(f1.xi)(h0.xi)(h1.xi)] (Wick's theorem, plus the fourth cumulant for an
+        iid law) as a polynomial in w."""
         out = self.zero
-        for factors in wick_matchings([f[0], f[1], h[0], h[1]], self.K, self.space):
+        for factors in self.law.matchings([f[0], f[1], h[0], h[1]], self.K, self.space):
             term = factors[0]
             for x in factors[1:]:
                 term = term * x
@@ -267,7 +271,10 @@ def moments(task: Task) -> Moments:
 
 
 def _coordinate_table(E: _Engine):
-    """Sigma's entries as domain elements when all are numbers (else None: use the forms)."""
+    """Sigma's entries as domain elements when the law is Gaussian and all are numbers (else
+    None: use the forms and the law's matchings)."""
+    if not E.law.is_gaussian:
+        return None
     d = E.d
     table = [[E.space.constant_value(E.K[i, j]) for j in range(d)] for i in range(d)]
     return None if any(v is None for row in table for v in row) else table

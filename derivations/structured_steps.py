@@ -148,7 +148,8 @@ def step_quadratic(task: Task, m: Moments, basis: FeatureBasis | None = None, ex
          "by the Gaussian engine entry by entry and checked against one engine computation of "
          "E[(v(a) . psi)(v(b) . psi)] with v(a) = (1, a, a^2, ...) (Kronecker substitution: the "
          "identity in a, b holds iff every entry agrees). The model's loss is computed independently "
-         "(Wick per context example, no features) and compared with the structured form."),
+         "(the moments of each context example's linear forms, no features) and compared with the "
+         "structured form."),
         ("exact: features vs psi (x) x_q in a sparse ring over two generic tokens; C, B, D as "
          "polynomial identities in two generic symbols; the model's loss vs the form: " + direct_method),
         detail="; ".join(problems),
@@ -343,7 +344,9 @@ def _random_point_check(task: Task, dom: PolyDomain, G: FractionMatrix, num, den
     star_p = evaluate(dom, num, values) / den_p
     n_value = values.get(pinned.n, task.n)
     noise = values.get(pinned.s2, task.noise)
-    task_p = Task(d=task.d, noise=noise, covariance=task.Sigma, prior=task.Omega)
+    law = task.covariates
+    task_p = Task(d=task.d, noise=noise, covariance=task.Sigma if law.is_gaussian else None,
+                  prior=task.Omega, covariates=law)
     parts = loss_parts(task_p, EffectiveParameters.gd_point(gamma_p)).parts
     direct = sum((sp.Rational(p.as_expr()) / sp.Integer(n_value) ** k for k, p in parts.items()), sp.Integer(0))
     e = max([int(G.den.total_degree())] + [int(x.total_degree()) for r in G.rows for x in r])

@@ -79,6 +79,15 @@ def test_structured_equals_general_slow(d, seed, prior, fixed):
     assert_same_optimum(make_task(d, seed, prior, fixed))
 
 
+@pytest.mark.parametrize("law", [{"law": "uniform", "half_width": 1}, {"law": "rademacher"}])
+@pytest.mark.parametrize("fixed", [False, True])
+def test_structured_equals_general_for_iid_covariates(law, fixed):
+    """x_q is independent of the context for every covariate law: same structure, fourth
+    cumulants in the moments (derivations.laws)."""
+    extra = {"n": 5, "noise": "1/2"} if fixed else {}
+    assert_same_optimum(Task(d=2, covariates=law, prior=dense_spd(2, 21), **extra))
+
+
 def test_symbolic_covariance_takes_the_structured_route():
     a, b = sp.symbols("a b", positive=True)
     task = Task(d=2, covariance=[[a, 0], [0, b]], prior="inverse-covariance")
