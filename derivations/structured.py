@@ -168,7 +168,8 @@ class Moments:
 
 
 class _Engine:
-    """One context example xi = (x, eps) ~ N(0, diag(Sigma, s2)) and the task vector w ~ N(0, Omega)."""
+    """One context example xi = (x, eps) (x from the task's covariate law with covariance Sigma,
+    eps ~ N(0, s2)) and the task vector w ~ N(0, Omega), in one polynomial ring."""
 
     def __init__(self, task: Task, space: Space | None = None):
         d = task.d
@@ -227,8 +228,9 @@ def moments(task: Task) -> Moments:
     """C, D, B and k of a plain linear task, entry by entry (exact); the cross moments X, Y zero.
 
     X = E[phi g^T] and Y = E[phi w^T] are *claimed* zero (the reflection (x, w) -> (-x, -w) fixes
-    the law of the context and w, fixes phi and flips g and w); :func:`step_symmetry_split`
-    checks the claim against the engine, so it is never assumed.
+    the law of the context and w, fixes phi and flips g and w);
+    :func:`derivations.structured_steps.step_symmetry_split` checks the claim against the engine,
+    so it is never assumed.
     """
     reason = structure_reason(task)
     if reason:
