@@ -106,14 +106,16 @@ def _linear_structured_route(task: Task) -> Estimate:
     """The structured route (plain model, :mod:`derivations.structured`): the Kronecker factors
     C (d x d) and D (q x q, q = d(d+1)/2 + 1) and d x d fraction-free solves; no p x p matrix.
 
-    Calibration (dense Sigma, 2 cores, ``benchmarks/certified_optimum.py``): grows about like
-    d^5 (the odd factor's q^2 entries times d); see the README's table for the measured values.
+    Calibration (dense Sigma, 2 cores at load average about 4, ``benchmarks/certified_optimum.py``):
+    n, s2 symbolic 2.3 / 12 / 33 s at d = 8 / 12 / 16, fixed 1.2 / 6.9 / 21 s; peak RSS 0.24 GB
+    at d = 16. The model keeps a margin of about 3x: time ~ d^5 (the odd factor's q^2 entries
+    times d), memory ~ q^2.
     """
     d = task.d
     symbolic = task.n_symbolic or task.noise_symbolic or bool(task.parameters)
-    seconds = 1.0 + (3e-5 if symbolic else 2e-5) * d ** 5
+    seconds = 1.0 + (1e-4 if symbolic else 5e-5) * d ** 5
     q = d * (d + 1) // 2 + 1
-    return Estimate(seconds, 3e8 + q * q * d * 2e3, _label(task, "linear, structured route"))
+    return Estimate(seconds, 3e8 + 1e4 * q * q, _label(task, "linear, structured route"))
 
 
 def _label(task: Task, kind: str) -> str:
