@@ -8,7 +8,7 @@ limits"); they are deliberately on the high side. :func:`check` raises
 >>> from derivations.task import Task
 >>> estimate(Task(d=2)).seconds < 60
 True
->>> check(Task(d=14))
+>>> check(Task(d=14, query_in_keys=True))
 Traceback (most recent call last):
 ...
 derivations.errors.TooLargeError: exact side of d = 14 (linear, n and s2 symbolic): estimated ...
@@ -102,6 +102,22 @@ def _linear_general_route(task: Task) -> Estimate:
     return Estimate(seconds, 2e8 + p * p * per_entry, _label(task, "linear"))
 
 
+def _linear_structured_route(task: Task) -> Estimate:
+    """The structured route (plain model, :mod:`derivations.structured`): the Kronecker factors
+    C (d x d) and D (q x q, q = d(d+1)/2 + 1) and d x d fraction-free solves; no p x p matrix.
+
+    Calibration (dense Sigma, 2 cores at load average about 4, ``benchmarks/certified_optimum.py``):
+    n, s2 symbolic 2.3 / 12 / 33 s at d = 8 / 12 / 16, fixed 1.2 / 6.9 / 21 s; peak RSS 0.24 GB
+    at d = 16. The model keeps a margin of about 3x: time ~ d^5 (the odd factor's q^2 entries
+    times d), memory ~ q^2.
+    """
+    d = task.d
+    symbolic = task.n_symbolic or task.noise_symbolic or bool(task.parameters)
+    seconds = 1.0 + (1e-4 if symbolic else 5e-5) * d ** 5
+    q = d * (d + 1) // 2 + 1
+    return Estimate(seconds, 3e8 + 1e4 * q * q, _label(task, "linear, structured route"))
+
+
 def _label(task: Task, kind: str) -> str:
     sym = [s for s, on in (("n", task.n_symbolic), ("s2", task.noise_symbolic)) if on]
     what = " and ".join(sym) + " symbolic" if sym else f"n = {task.n}, s2 = {task.noise}"
@@ -117,9 +133,14 @@ def _polynomial_response(task: Task, degree: int) -> Estimate:
     return Estimate(seconds, 2e8 + 2e3 * monomials * d * d, _label(task, f"polynomial response of degree {degree}"))
 
 
-def estimate(task: Task) -> Estimate:
-    """The estimated cost of the task's exact optimum (linear or nonlinear)."""
+def estimate(task: Task, route: str = "auto") -> Estimate:
+    """The estimated cost of the task's exact optimum (linear or nonlinear) on the route that
+    :func:`derivations.optimum.global_optimum` takes (``route`` as there)."""
     if task.is_linear:
+        from .structured import structure_reason
+
+        if route != "general" and structure_reason(task) is None:
+            return _linear_structured_route(task)
         return _linear_general_route(task)
     resp = task.response
     if resp.family == "two-layer-relu":
@@ -136,9 +157,9 @@ def estimate(task: Task) -> Estimate:
     return _polynomial_response(task, degree) + Estimate(0.0, 0.0, "expression in x and w")
 
 
-def check(task: Task, limit_seconds=None, limit_bytes=None) -> Estimate:
+def check(task: Task, limit_seconds=None, limit_bytes=None, route: str = "auto") -> Estimate:
     """Raise :class:`TooLargeError` when the exact side would exceed the limits."""
-    est = estimate(task)
+    est = estimate(task, route)
     reason = est.verdict(limit_seconds, limit_bytes)
     if reason:
         raise TooLargeError(reason + "; lower d or the polynomial degree, or fix n and s2")

@@ -64,10 +64,37 @@ class Space:
         self.ring, *self.gen_polys = make_ring(self.gens, domain)
         self.index = {g: i for i, g in enumerate(self.gens)}
         self._moment_cache: dict = {}
+        self._constant_cache: dict = {}
 
     def __call__(self, expr):
         """Convert a SymPy expression (polynomial in the generators) to a ring element."""
         return self.ring.from_expr(expr) if not isinstance(expr, int) else self.ring(expr)
+
+    def constant_value(self, value):
+        """A number as an element of the coefficient domain, or None if ``value`` is not one."""
+        element = self(value)
+        return element.LC if element.is_ground else None
+
+    def covariance_table(self, cov):
+        """Rows of (j, is_ground, K_ij) for the nonzero entries of an exact matrix K, memoised:
+        K_ij is a domain element when it is a number (cheap scaling), else a ring element."""
+        key = id(cov)
+        cached = self._constant_cache.get(key)
+        if cached is None or cached[0] is not cov:
+            rows = []
+            for i in range(cov.rows):
+                row = []
+                for j in range(cov.cols):
+                    value = cov[i, j]
+                    if value != 0:
+                        element = self(value)
+                        if element.is_ground:
+                            row.append((j, True, element.LC))
+                        else:
+                            row.append((j, False, element))
+                rows.append(row)
+            cached = self._constant_cache[key] = (cov, rows)
+        return cached[1]
 
     def gen(self, symbol):
         return self.gen_polys[self.index[symbol]]
@@ -163,15 +190,30 @@ class Space:
 
 
 def bilinear(a, b, cov, space: Space):
-    """a^T K b for vectors of ring elements and an exact SymPy matrix K."""
+    """a^T K b for vectors of ring elements and an exact SymPy matrix K.
+
+    Computed as a^T (K b): the inner sums only scale and add polynomials, so there are
+    len(a) polynomial products instead of len(a) * len(b) (the products dominate when
+    K is dense and the entries are polynomials with many terms). K's nonzero entries are
+    converted to the ring once per covariance (:meth:`Space.covariance_table`).
+    """
     out = space.ring.zero
+    nonzero_b = {j: bj for j, bj in enumerate(b) if bj}
+    if not nonzero_b:
+        return out
+    table = space.covariance_table(cov)
     for i, ai in enumerate(a):
         if not ai:
             continue
-        for j, bj in enumerate(b):
-            if bj and cov[i, j] != 0:
-                kij = cov[i, j]
-                out += ai * bj * space(kij)
+        kb = None
+        for j, ground, kij in table[i]:
+            bj = nonzero_b.get(j)
+            if bj is None:
+                continue
+            term = bj.mul_ground(kij) if ground else bj * kij
+            kb = term if kb is None else kb + term
+        if kb:
+            out += ai * kb
     return out
 
 

@@ -14,12 +14,12 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import sympy as sp
 
-from . import budget
+from . import budget, spotcheck, structured, structured_steps
 from . import certificate_statements as says
 from . import symbols as pinned
 from .exact import canonical, exact_equal, is_zero
@@ -134,19 +134,39 @@ def _odd_block_pd(G: Gram, task: Task):
 
 def step_convex_lift(task: Task, basis: FeatureBasis, coefficients=None) -> Step:
     """(a) yhat(u, M, r) == <theta(u, M, r), F> as a polynomial identity."""
+    from sympy.polys.rings import ring as make_ring
+
     d, n = task.d, pinned.n
     params = EffectiveParameters.symbols(d)
     theta = (coefficients or basis.coefficients)(params, task.residual)
     xs, ys, xq, tokens = _tokens(d)
-    lhs = sp.expand(n * effective_prediction(params, tokens, xq, n, task.query_in_keys, task.residual))
-    rhs = sp.expand(n * (theta.T * basis.features(xs, ys, xq, n, task.query_in_keys))[0])
-    terms = max(len(sp.Add.make_args(lhs)), len(sp.Add.make_args(rhs)))
-    return Step.identity(
-        "convex-lift", "Convex lift", lhs, rhs, statement=says.convex_lift_words(),
-        justification=says.CONVEX_LIFT_JUSTIFICATION,
-        method=(f"exact: both predictions, multiplied by n and expanded ({terms} terms), compared "
-                "as polynomials in every parameter and token coordinate"),
-        display=says.convex_lift_display(), data={"terms": terms})
+    # both sides in one sparse ring over every parameter and token coordinate, with nu = 1/n a
+    # generator: converting the unexpanded expressions there is the expansion (much faster
+    # than sp.expand on thousands of terms)
+    nu = sp.Dummy("nu")
+    gens = params.all_symbols() + [s for x in xs for s in x] + list(ys) + list(xq) + [n, nu]
+    R, *_ = make_ring(gens, sp.QQ)
+
+    def in_ring(expr):
+        return R.from_expr(expr.xreplace({1 / n: nu}))
+
+    lhs = in_ring(effective_prediction(params, tokens, xq, n, task.query_in_keys, task.residual))
+    features = basis.features(xs, ys, xq, n, task.query_in_keys)
+    rhs = R.zero
+    for coefficient, feature in zip(theta, features, strict=True):
+        if coefficient != 0:
+            rhs += in_ring(coefficient) * in_ring(feature)
+    same = lhs == rhs
+    small = max(len(lhs), len(rhs)) <= 200
+    return Step.checked(
+        "convex-lift", "Convex lift", says.convex_lift_words(), same,
+        says.CONVEX_LIFT_JUSTIFICATION,
+        ("exact: both sides expanded in one sparse polynomial ring over every parameter, token "
+         "coordinate and 1/n, and compared"),
+        lhs=(lhs.as_expr().xreplace({nu: 1 / n}) if small else None),
+        rhs=(rhs.as_expr().xreplace({nu: 1 / n}) if small else None),
+        detail="" if same else "the two polynomials differ",
+        data={"terms": max(len(lhs), len(rhs))}, display=says.convex_lift_display())
 
 
 def step_quadratic(task: Task, G: Gram) -> Step:
@@ -278,40 +298,205 @@ def step_unique(task: Task, G: Gram, C) -> Step:
         data={"odd_block_positive_definite": pd_odd})
 
 
-def _certificate(task: Task, G: Gram, gamma, C, loss_star) -> Derivation:
+ROUTES = ("auto", "structured", "general")
+#: up to this d the reductions are expanded symbolically on the structured route too (cached)
+REDUCTION_EXACT_MAX_D = 4
+
+
+class _Progress:
+    """Calls ``callback(done, total, title)`` before each stage and once at the end."""
+
+    def __init__(self, callback, titles):
+        self.callback, self.titles, self.done = callback, list(titles), 0
+
+    def __call__(self, title):
+        if self.callback is not None:
+            self.callback(self.done, len(self.titles), title)
+        self.done += 1
+
+    def finish(self):
+        if self.callback is not None:
+            self.callback(len(self.titles), len(self.titles), "done")
+
+
+def _certificate(task: Task, G: Gram, gamma, C, loss_star, progress=None) -> Derivation:
+    progress = progress or (lambda title: None)
     from .statements import task_words
 
     cert = Derivation(("Global optimality certificate (",) + task_words(task) + (")",))
+    progress("reductions")
     cert.extend(_reduction(task.d))
+    progress("convex lift")
     cert.add(step_convex_lift(task, G.basis))
+    progress("quadratic form")
     cert.add(step_quadratic(task, G))
+    progress("symmetry split")
     cert.add(step_symmetry_split(G))
+    progress("normal equations")
     cert.add(step_normal_equations(G, gamma))
+    progress("realisability")
     cert.add(step_realisable(task, G.basis, gamma))
+    progress("optimal loss")
     cert.add(step_optimal_loss(task, gamma, loss_star))
+    progress("uniqueness")
     cert.add(step_unique(task, G, C))
     return cert
 
 
-def global_optimum(task: Task) -> Optimum:
-    """The exact global minimiser over all LSA parameters, with its certificate (linear tasks).
+def _strength(task: Task) -> str:
+    return "symbolic-n" if task.n_symbolic and task.noise_symbolic else "instance"
 
-    Nonlinear responses are delegated to :mod:`derivations.nonlinear`. Work estimated to exceed
-    the machine's limits is refused before it starts (:mod:`derivations.budget`).
-    """
-    budget.check(task)
-    if not task.is_linear:
-        from .nonlinear import theorem3_optimum  # noqa: PLC0415 (optional module)
-        return theorem3_optimum(task)
+
+def _general_optimum(task: Task, progress, why: str) -> Optimum:
+    """Today's route: the full lifted Gram matrix, its GD block solved, every step on it."""
+    stages = _Progress(progress, ["Gram matrix", "solve", "reductions", "convex lift", "quadratic form",
+                                  "symmetry split", "normal equations", "realisability", "optimal loss",
+                                  "uniqueness"])
+    stages("Gram matrix")
     G = gram(task)
+    stages("solve")
     gamma, C, B, H_gd, c_gd = _solve_gd_block(G, task)
     loss_star = canonical(G.k - (c_gd.T * _gd_theta(gamma))[0])
     found = classify_form(gamma, task.Sigma)
-    cert = _certificate(task, G, gamma, C, loss_star)
+    cert = _certificate(task, G, gamma, C, loss_star, stages)
+    p = len(G.basis.names)
+    cert.setup = f"Route: general (the full {p} x {p} lifted Gram matrix), because {why}."
     cert.conclusion = {"gamma": gamma, "eta": found.eta, "loss": loss_star, "form": found.kind,
-                       "preconditioned_eta": found.preconditioned_eta,
-                       "strength": "symbolic-n" if task.n_symbolic and task.noise_symbolic else "instance"}
+                       "preconditioned_eta": found.preconditioned_eta, "strength": _strength(task),
+                       "route": "general", "route_reason": why}
+    stages.finish()
     return Optimum(task, gamma, loss_star, found.kind, found.eta, cert, C=C, B=B, form_detail=found)
+
+
+#: up to this d realisability is expanded with a symbolic Gamma; above, the predictions are
+#: compared at a random point (the lift is always checked with a symbolic Gamma)
+REALISABLE_EXACT_MAX_D = 4
+#: n * yhat of the realising weights is linear in Gamma and n, of degree 2 in a token, 1 in x_q
+REALISABLE_DEGREE = 5
+
+
+def step_realisable_generic(task: Task, basis: FeatureBasis, weights_for=realising_weights,
+                            exact: bool | None = None) -> Step:
+    """(e) for every Gamma: the realising weights predict x_q^T Gamma g and lift to (vec Gamma^T, 0);
+    hence for Gamma*. Exact (a symbolic Gamma) for d <= 4; for larger d the predictions are
+    compared at a random (Gamma, n, tokens) point and the lift with a symbolic Gamma."""
+    d = task.d
+    generic = sp.Matrix(d, d, lambda i, j: sp.Dummy(f"G_{i + 1}{j + 1}", real=True))
+    exact = d <= REALISABLE_EXACT_MAX_D if exact is None else exact
+    if exact:
+        step = step_realisable(task, basis, generic, weights_for)
+        return replace(step, method=("exact polynomial identity in the d^2 entries of a generic Gamma "
+                                     "(so it holds at Gamma*) per parameterisation; lifted coefficients "
+                                     "compared entrywise"))
+    rng = spotcheck.rng_for("realisable", task.describe())
+    G = spotcheck.matrix(rng, d, d)
+    n = spotcheck.integer(rng, positive=True)
+    tokens = [spotcheck.matrix(rng, d + 1, 1) for _ in range(2)]
+    xq = spotcheck.matrix(rng, d, 1)
+    g_vec = sum((t[d, 0] * t[:d, 0] for t in tokens), sp.zeros(d, 1)) / n
+    gd_pred = (xq.T * G * g_vec)[0]
+    ok, details = True, []
+    for kind in ("paper", "merged"):
+        pred = predict(kind, weights_for(kind, G), tokens, xq, n, task.query_in_keys, task.residual)
+        same = sp.sympify(pred - gd_pred) == 0
+        ok &= same
+        details.append(f"{kind}: {'predicts x_q^T Gamma g' if same else 'prediction differs'}")
+    lift = exact_equal(basis.coefficients(EffectiveParameters.gd_point(generic), task.residual),
+                       _gd_theta(generic).col_join(sp.zeros(len(basis.odd), 1)))
+    ok &= lift
+    if not lift:
+        details.append("the lifted coefficients differ from (vec Gamma^T, 0)")
+    return Step.checked(
+        "realisable", "Realisability",
+        "theta* is attained by an LSA: u = e_{d+1}, A = Gamma*^T, b = 0, r = 0 (paper: W^K = I, "
+        "W^Q = [[Gamma*^T, 0], [0, 0]], W^V = I, h = e_{d+1}; merged: W^KQ = W^Q, W^PV = I), "
+        "whose prediction is x_q^T Gamma* g.", ok,
+        "Rank-one T* = e_{d+1} (x) [Gamma*^T; 0]; the predictions are compared for every Gamma.",
+        (spotcheck.bound_text(REALISABLE_DEGREE) + " over (Gamma, n, two tokens, x_q) for the "
+         "predictions of both parameterisations; lifted coefficients: exact identity in a generic Gamma"),
+        detail="; ".join(details),
+        data={"randomised": True, "failure_bound": spotcheck.failure_bound(REALISABLE_DEGREE)})
+
+
+def _structured_optimum(task: Task, progress) -> Optimum:
+    """The route through the Kronecker factors: no p x p matrix is formed (see structured.py)."""
+    stages = _Progress(progress, ["moments", "solve", "reductions", "convex lift", "quadratic form",
+                                  "symmetry split", "normal equations", "realisability", "optimal loss",
+                                  "uniqueness"])
+    stages("moments")
+    m = structured.moments(task)
+    stages("solve")
+    solution = structured.solve_optimum(m)
+    gamma = solution.gamma_sympy()
+    loss_star = solution.loss_sympy()
+    C, B = m.matrix("C").applyfunc(sp.cancel), m.matrix("B").applyfunc(sp.cancel)
+    # the form rule on SymPy expressions is slow for large rational functions; decide "general"
+    # exactly with flint first (same decision: neither eta I nor eta Sigma^{-1})
+    found = classify_form(gamma, task.Sigma) if structured.possible_form(solution) else GammaForm("general", None)
+    basis = FeatureBasis.of(task)
+    from .statements import task_words
+
+    cert = Derivation(("Global optimality certificate (",) + task_words(task) + (")",))
+    stages("reductions")
+    if task.d <= REDUCTION_EXACT_MAX_D:
+        cert.extend(_reduction(task.d))
+    else:
+        cert.extend(spotcheck.reduction_steps(task.d))
+    stages("convex lift")
+    cert.add(step_convex_lift(task, basis))
+    stages("quadratic form")
+    cert.add(structured_steps.step_quadratic(task, m, basis))
+    stages("symmetry split")
+    cert.add(structured_steps.step_symmetry_split(task, m))
+    stages("normal equations")
+    cert.add(structured_steps.step_normal_equations(task, solution.C, solution.B, solution.gamma))
+    stages("realisability")
+    cert.add(step_realisable_generic(task, basis))
+    stages("optimal loss")
+    cert.add(structured_steps.step_optimal_loss(task, solution.gamma, (solution.loss_num, solution.loss_den)))
+    stages("uniqueness")
+    cert.add(structured_steps.step_unique(task, C, m))
+    cert.setup = ("Route: structured (the lifted Gram matrix through its Kronecker factors C (x) Sigma "
+                  "and D (x) Sigma; no p x p matrix is formed).")
+    randomised = [s for s in cert if s.data.get("randomised")]
+    cert.conclusion = {"gamma": gamma, "eta": found.eta, "loss": loss_star, "form": found.kind,
+                       "preconditioned_eta": found.preconditioned_eta, "strength": _strength(task),
+                       "route": "structured", "route_reason": "",
+                       # steps checked at a random point (Schwartz-Zippel) and, by the union
+                       # bound, the probability that any of them passed a false identity
+                       "randomised": [s.key for s in randomised],
+                       "failure_bound": sum(s.data.get("failure_bound", 0.0) for s in randomised)}
+    stages.finish()
+    return Optimum(task, gamma, loss_star, found.kind, found.eta, cert, C=C, B=B, form_detail=found)
+
+
+def global_optimum(task: Task, progress=None, route: str = "auto") -> Optimum:
+    """The exact global minimiser over all LSA parameters, with its certificate (linear tasks).
+
+    route: "auto" (the structured route whenever the features have the Kronecker form -- the
+    plain model -- else the general route), "structured" or "general" (the full lifted Gram
+    matrix; the reference route). The certificate's ``setup`` and ``conclusion["route"]`` say
+    which route ran and why. progress: None (silent) or a callable
+    ``progress(done, total, step_title)`` called before each stage and once at the end.
+
+    Nonlinear responses are delegated to :mod:`derivations.nonlinear`. Work estimated to exceed
+    the machine's limits (for the route that will run) is refused before it starts
+    (:mod:`derivations.budget`, :class:`~derivations.errors.TooLargeError`).
+    """
+    if route not in ROUTES:
+        from .errors import InputError
+        raise InputError(f"route: must be one of {', '.join(ROUTES)}, got {route!r}")
+    reason = structured.structure_reason(task)
+    if route == "structured" and reason:
+        from .errors import InputError
+        raise InputError(f"route: the structured route does not apply to this task: {reason}")
+    budget.check(task, route=route)
+    if not task.is_linear:
+        from .nonlinear import theorem3_optimum  # noqa: PLC0415 (optional module)
+        return theorem3_optimum(task)
+    if route == "general" or reason:
+        return _general_optimum(task, progress, reason or "the general route was requested")
+    return _structured_optimum(task, progress)
 
 
 CLAIM_FORMS = ("gd", "preconditioned-gd")
@@ -341,6 +526,17 @@ def _claimed_gamma(task: Task, gamma, eta, form):
     return value * task.Sigma.inv(), f"Gamma = eta Sigma^-1 with eta = {value}"
 
 
+def _claim_moments(task: Task):
+    """(C, B) from the Kronecker factors when the structure applies, else (None, None) after the
+    general route's budget check (the caller then builds the Gram matrix)."""
+    reason = structured.structure_reason(task)
+    if reason is None:
+        m = structured.moments(task)
+        return m.matrix("C").applyfunc(sp.cancel), m.matrix("B").applyfunc(sp.cancel)
+    budget.check(task, route="general")
+    return None, None
+
+
 def check_claim(task: Task, gamma=None, eta=None, form: str = "gd") -> ClaimVerdict:
     """Does a claimed optimum satisfy the exact normal equations Gamma C = B?
 
@@ -362,10 +558,12 @@ def check_claim(task: Task, gamma=None, eta=None, form: str = "gd") -> ClaimVerd
     """
     d = task.d
     claim, described = _claimed_gamma(task, gamma, eta, form)
-    G = gram(task)
-    gamma_star, C, B, H_gd, c_gd = _solve_gd_block(G, task)
-    if C is None or B is None:
-        C = B = None
+    C, B = _claim_moments(task)
+    if C is None:
+        G = gram(task)
+        gamma_star, C, B, H_gd, c_gd = _solve_gd_block(G, task)
+        if C is None or B is None:
+            C = B = None
     if C is not None:
         residual = (claim * C - B).applyfunc(canonical)
     else:

@@ -18,6 +18,8 @@ False
 
 from __future__ import annotations
 
+import math
+
 import sympy as sp
 
 from . import symbols as pinned
@@ -117,7 +119,11 @@ def certify_positive_definite(matrix: sp.Matrix):
     status True: positive definite for all admissible n, s2, symbols; None: undecided;
     False: a minor is a non-positive number.
     """
-    minors = leading_minors(as_exact_matrix(matrix, "certify_positive_definite"))
+    matrix = as_exact_matrix(matrix, "certify_positive_definite")
+    fast = _certify_positive_definite_flint(matrix)
+    if fast is not None:
+        return fast
+    minors = leading_minors(matrix)
     for k, minor in enumerate(minors, start=1):
         verdict = certify_positive(minor)
         if verdict is not True:
@@ -125,3 +131,90 @@ def certify_positive_definite(matrix: sp.Matrix):
     if len(minors) < matrix.rows:
         return False, f"leading principal minor {len(minors)} is zero"
     return True, f"all {matrix.rows} leading principal minors certified positive"
+
+
+# --- the same certificate with python-flint polynomials (fast for d x d factors) ----------
+
+def _certify_positive_definite_flint(matrix: sp.Matrix):
+    """certify_positive_definite with flint arithmetic, or None when it does not apply.
+
+    It applies when the entries are rational functions in n, s2 and symbols declared
+    positive whose common denominator is a positive monomial (a positive rational times
+    powers of n and of positive symbols), so scaling by it cannot change a sign. The k-th
+    minor of the scaled matrix is then certified exactly as :func:`certify_positive`
+    does (coefficients after n = 1 + m), with one difference: the scaled minor is not first
+    cancelled against the scale, which can only certify more, never wrongly (the scale is
+    positive). Anything else falls back to the SymPy route.
+    """
+    from .polymatrix import PolyDomain, bareiss
+
+    free = set().union(*(sp.sympify(x).free_symbols for x in matrix))
+    if not free:
+        return _certify_numeric(matrix)
+    if any(s not in (pinned.n, pinned.s2) and not s.is_positive for s in free):
+        return None
+    dom = PolyDomain(free)
+    try:
+        fractions = [dom.fraction(x) for x in matrix]
+    except ValueError:
+        return None
+    common = dom.one
+    for _, den in fractions:
+        common = common * den / common.gcd(den)
+    terms = common.to_dict()
+    positive_index = {i for i, s in enumerate(dom.symbols) if s.is_positive}
+    if len(terms) != 1:
+        return None
+    (monom, coeff), = terms.items()
+    if coeff <= 0 or any(e and i not in positive_index for i, e in enumerate(monom)):
+        return None
+    k = matrix.rows
+    scaled = [[fractions[i * k + j][0] * (common / fractions[i * k + j][1]) for j in range(k)]
+              for i in range(k)]
+    minors = bareiss(scaled)
+    shift = [g + 1 if dom.symbols[i] == pinned.n else g for i, g in enumerate(dom.gens[:len(dom.symbols)])]
+    # after n = 1 + m the shifted variable is only nonnegative, like s2
+    strictly_positive = {i for i in positive_index if dom.symbols[i] != pinned.n}
+    for index, minor in enumerate(minors, start=1):
+        if minor.is_constant():
+            if minor.is_zero() or minor.leading_coefficient() <= 0:
+                return False, f"leading principal minor {index} = {sp.factor(dom.ratio(minor, common ** index))}"
+            continue
+        shifted = minor.compose(*shift) if shift else minor
+        items = shifted.to_dict().items()
+        ok = all(c > 0 for _, c in items) and any(
+            all(e == 0 or i in strictly_positive for i, e in enumerate(m)) for m, _ in items)
+        if not ok:
+            return None, f"leading principal minor {index} = {sp.factor(dom.ratio(minor, common ** index))}"
+    if len(minors) < k:
+        return False, f"leading principal minor {len(minors)} is zero"
+    return True, f"all {k} leading principal minors certified positive"
+
+
+def _certify_numeric(matrix: sp.Matrix):
+    """Leading principal minors of a rational matrix with flint's fraction-free LU (in C).
+
+    The matrix is scaled by the (positive) lcm of its denominators to an integer matrix; when
+    every leading minor is nonzero, fflu needs no row exchange and the diagonal of U holds the
+    leading principal minors of the scaled matrix (same signs as the original's).
+    """
+    import flint
+
+    k = matrix.rows
+    entries = [sp.Rational(x) for x in matrix]
+    scale = 1
+    for e in entries:
+        scale = scale * e.q // math.gcd(scale, e.q)
+    integer = flint.fmpz_mat(k, k, [int(e * scale) for e in entries])
+    P, _, _, U = integer.fflu()
+    identity = all(P[i, j] == (1 if i == j else 0) for i in range(k) for j in range(k))
+    minors = [U[i, i] for i in range(k)]
+    for index in range(1, k + 1):
+        # a row exchange at step index means the index-th leading minor is zero
+        exchanged = not identity and any(P[i, j] != (1 if i == j else 0)
+                                         for i in range(index) for j in range(k))
+        value = 0 if exchanged else minors[index - 1]
+        if value <= 0:
+            exact = sp.Matrix(matrix[:index, :index]).det(method="bareiss")
+            return False, f"leading principal minor {index} = {sp.factor(exact)}"
+    return True, f"all {k} leading principal minors certified positive"

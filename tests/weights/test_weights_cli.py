@@ -88,7 +88,9 @@ CASES = [
     ("nonlinear task", json.dumps(GOOD), [], TASK + 'response = { family = "single-index", link = "tanh(s)" }\n',
      "linear responses only"),
     ("bad task key", json.dumps(GOOD), [], TASK + "sigma = 1\n", "unknown key 'sigma'"),
-    ("too large", json.dumps(GOOD), [], TASK.replace("d = 1", "d = 12"), "exceeds the limit"),
+    # (query among the keys: the general certificate route; a plain d = 12 task is within the limits)
+    ("too large", json.dumps(GOOD), [], TASK.replace("d = 1", "d = 12") + "query_in_keys = true\n",
+     "exceeds the limit"),
     ("json into a missing directory", json.dumps(GOOD), ["--json", "{tmp}/no/dir/out.json"], TASK, "--json"),
     ("json onto the weights file", json.dumps(GOOD), ["--json", "{tmp}/w.json"], TASK, "is the input file"),
     ("report under a file", json.dumps(GOOD), ["--report", "{tmp}/task.toml/r"], TASK, "--report"),
