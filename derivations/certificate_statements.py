@@ -33,6 +33,11 @@ def _words(text):
     return words(text)
 
 
+def words(text):
+    """Rich words: plain text with $...$ math in the statement vocabulary."""
+    return _words(text)
+
+
 def lift():
     """u (x) M, the lift the prediction is linear in."""
     return OuterNode((_e("u"), _e("M")))

@@ -408,13 +408,11 @@ def step_realisable_generic(task: Task, basis: FeatureBasis, weights_for=realisi
         details.append("the lifted coefficients differ from (vec Gamma^T, 0)")
     return Step.checked(
         "realisable", "Realisability",
-        "theta* is attained by an LSA: u = e_{d+1}, A = Gamma*^T, b = 0, r = 0 (paper: W^K = I, "
-        "W^Q = [[Gamma*^T, 0], [0, 0]], W^V = I, h = e_{d+1}; merged: W^KQ = W^Q, W^PV = I), "
-        "whose prediction is x_q^T Gamma* g.", ok,
-        "Rank-one T* = e_{d+1} (x) [Gamma*^T; 0]; the predictions are compared for every Gamma.",
+        says.realisable_words(), ok, says.realisable_justification(),
         (spotcheck.bound_text(REALISABLE_DEGREE) + " over (Gamma, n, two tokens, x_q) for the "
          "predictions of both parameterisations; lifted coefficients: exact identity in a generic Gamma"),
         detail="; ".join(details),
+        display=says.realisable_display(),
         data={"randomised": True, "failure_bound": spotcheck.failure_bound(REALISABLE_DEGREE)})
 
 

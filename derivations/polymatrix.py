@@ -34,7 +34,6 @@ from __future__ import annotations
 import flint
 import sympy as sp
 
-
 #: quotients with at most this many terms are shown exactly as sympy.factor shows them
 SMALL_TERMS = 40
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.polys.rings import ring as make_ring
 
+from . import certificate_statements as says
 from . import spotcheck
 from . import symbols as pinned
 from .exact import exact_equal
@@ -137,19 +138,21 @@ def step_quadratic(task: Task, m: Moments, basis: FeatureBasis | None = None, ex
     q = len(m.D)
     return Step.checked(
         "quadratic", "Loss as a convex quadratic",
-        ("The loss is a quadratic form in the lifted coefficients whose Gram matrix has Kronecker "
-         "form: the features are a context statistic psi = (g, phi) times the query, and the query "
-         "is independent of the context and of the task vector, so H = E[psi psi^T] (x) Sigma. "
-         "H is a Gram matrix, so the loss is convex in theta and its minimum over all theta "
-         "lower-bounds every LSA."),
+        says.quadratic_words() + says.words(
+            " Its Gram matrix has Kronecker form: each feature is a statistic of the context times "
+            "a coordinate of the query, which is independent of the context and of the task vector, "
+            "so the GD block is $C$ times $Sigma$ and the odd block $D$ times $Sigma$ (Kronecker "
+            "products)."),
         not problems,
-        ("F = psi (x) x_q is an identity in the token coordinates; the expectation of a product of a "
-         "function of (context, w) and one of x_q factors by independence. C, B and D are computed "
-         "by the Gaussian engine entry by entry and checked against one engine computation of "
-         "E[(v(a) . psi)(v(b) . psi)] with v(a) = (1, a, a^2, ...) (Kronecker substitution: the "
-         "identity in a, b holds iff every entry agrees). The model's loss is computed independently "
-         "(the moments of each context example's linear forms, no features) and compared with the "
-         "structured form."),
+        says.words(
+            "The factorisation of the features is an identity in the token coordinates; the "
+            "expectation of a product of a function of the context and the task vector and a "
+            "function of the query factors by independence. The factors $C$, $B$ and $D$ are "
+            "computed by the moment engine entry by entry and checked against one engine "
+            "computation of a generic bilinear form in two symbols (Kronecker substitution: the "
+            "identity in the two symbols holds exactly when every entry agrees). The model's loss is "
+            "computed independently (from the moments of each context example's linear forms, "
+            "without features) and compared with the structured form."),
         ("exact: features vs psi (x) x_q in a sparse ring over two generic tokens; C, B, D as "
          "polynomial identities in two generic symbols; the model's loss vs the form: " + direct_method),
         detail="; ".join(problems),
@@ -182,18 +185,15 @@ def step_symmetry_split(task: Task, m: Moments) -> Step:
     q = len(m.X)
     return Step.checked(
         "symmetry-split", "Symmetry split",
-        ("The odd-in-x features are orthogonal to the GD block and to the target: the cross moments "
-         "X = E[phi g^T] and Y = E[phi w^T] vanish, so E[F_odd F_gd^T] = X (x) Sigma and "
-         "E[F_odd y_q] = vec(Y Sigma) vanish too, and the loss splits into the GD-block loss plus "
-         "a positive semidefinite quadratic in theta_odd."),
+        says.symmetry_split_words() + says.words(
+            " The cross moments of the odd context statistics with $g$ and with $w$ are the Kronecker "
+            "factors of these blocks."),
         not problems,
-        ("(x_i, x_q, w) -> (-x_i, -x_q, -w) preserves the law and every y, flips odd features and "
-         "fixes GD features and y_q; the cross moments are computed by the engine, checked, and "
-         "found to be exactly zero."),
+        says.symmetry_split_justification(),
         (f"exact: E[phi g^T] ({q} x {task.d}) and E[phi w^T] ({q} x {task.d}) as polynomial "
          "identities in two generic symbols, and every entry zero"),
         detail="; ".join(problems),
-        display=(statement("E[F_odd * F_gd^T] = 0"), statement("E[F_odd * y_q] = 0")),
+        display=says.symmetry_split_display(),
         data={"route": "structured"})
 
 
@@ -218,11 +218,11 @@ def step_normal_equations(task: Task, C, B, gamma) -> Step:
             detail = f"(Gamma C - B)[{i + 1},{j + 1}] = {sp.factor(residual)} != 0"
     return Step.checked(
         "normal-equations", "Normal equations",
-        ("The stationarity condition of the GD block holds exactly at Gamma*; with H_gd = C (x) Sigma "
-         "and c_gd = vec(B^T Sigma) it is H_gd theta* = c_gd at theta* = vec(Gamma*^T), with "
-         "theta*_odd = 0."),
+        says.normal_equations_words(),
         where is None,
-        "The stationarity condition of the convex quadratic, in d x d form (Sigma is invertible).",
+        says.words("The stationarity condition of the convex quadratic in $d$ by $d$ form: the GD block "
+                   "is $C$ times $Sigma$ (a Kronecker product) and $Sigma$ is invertible, so it reads "
+                   "$Gammastar * C = B$."),
         "exact: Gamma* C and B over common denominators, polynomial entries compared (python-flint)",
         detail=detail, display=(statement("Gammastar * C = B"),), data={"route": "structured"})
 
@@ -236,16 +236,11 @@ def step_unique(task: Task, C, m: Moments | None = None) -> Step:
     verdict = True if ok else (False if False in (pd_gd, pd_sigma) else None)
     return Step.checked(
         "unique", "Uniqueness",
-        ("The optimal predictor is unique: C = E[g g^T] and Sigma are positive definite, so "
-         "H_gd = C (x) Sigma is and theta*_gd is the unique GD-block minimiser; any theta_odd with "
-         "theta_odd^T (D (x) Sigma) theta_odd = 0 has E[(theta_odd . F_odd)^2] = 0, so it does not "
-         "change the prediction."),
+        says.unique_words(),
         verdict,
-        ("A Kronecker product of positive definite matrices is positive definite (its eigenvalues "
-         "are the products of theirs). Positive definiteness certified by leading principal minors "
-         "with positive coefficients after n = 1 + m (n >= 1, s2 >= 0)."),
+        says.UNIQUE_JUSTIFICATION,
         f"C: {detail_gd}; Sigma: {detail_sigma}; odd factor D: {detail_odd}",
-        display=(statement("C succ 0"), statement("Sigma succ 0")),
+        display=says.unique_display(),
         data={"odd_block_positive_definite": pd_odd, "route": "structured"})
 
 
@@ -403,12 +398,12 @@ def step_optimal_loss(task: Task, gamma, loss_star, exact: bool | None = None) -
         shown = None
     return Step.checked(
         "optimal-loss", "Optimal loss",
-        "L* = k - c_gd^T theta* equals the model's exact loss at the realising parameters.",
+        says.optimal_loss_words(),
         ok,
         "Two routes: the normal-equation value and the direct expectation of the model's loss.",
         method,
         detail="" if ok else "the two values differ",
-        display=(statement("Lstar = k - c_gd^T * thetastar"),),
+        display=says.optimal_loss_display(),
         computed=((Relation(expression("Lstar"), "=", star_shown),) if shown is not None else ()),
         data={"route": "structured", **({"randomised": True, "failure_bound": bound} if bound else {})})
 

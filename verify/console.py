@@ -176,7 +176,7 @@ def latex_lines(result) -> list:
 def table(results) -> str:
     """The summary: per task the exact answer, L*, the Monte Carlo estimate and the verdict."""
     head = (f"{'task':<36} {'Gamma* (exact)':<34} {'L* (exact)':<26} {'Monte Carlo vs exact, at its n and s2':<40} "
-            f"{'strength':<16} status")
+            f"{'strength':<20} status")
     rows = [head, "-" * len(head)]
     for r in results:
         sym = r.symbolic or {}
@@ -185,7 +185,7 @@ def table(results) -> str:
         passed = sum(c.passed for c in applicable)
         status = f"{r.status}{role} {passed}/{len(applicable)}"
         rows.append(f"{_cut(r.spec.name, 36):<36} {gamma_cell(sym):<34} {_cut(sym.get('loss') or '-', 26):<26} "
-                    f"{monte_carlo_cell(r):<40} {_cut(str(sym.get('strength', '-')), 16):<16} {status}")
+                    f"{monte_carlo_cell(r):<40} {_cut(str(sym.get('strength', '-')), 20):<20} {status}")
         for c in r.checks:
             if c.status == "n/a":
                 rows.append(f"    n/a {c.id}: {c.detail}")

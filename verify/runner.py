@@ -82,11 +82,18 @@ def _symbolic_linear(spec: TaskSpec):
     opt = global_optimum(task)
     checks = []
     failure = opt.certificate.first_failure
+    conclusion = opt.certificate.conclusion or {}
+    randomised = conclusion.get("randomised") or []
+    # steps checked at pseudo-random points (Schwartz-Zippel) are named with their failure bound,
+    # and the strength label says so: a randomised identity test is not an expansion
+    randomised_note = (f"; {len(randomised)} of them randomised (exact evaluation at pseudo-random "
+                       f"points; probability that any passed a false identity <= "
+                       f"{conclusion.get('failure_bound', 0.0):.1e})" if randomised else "")
     checks.append(C.exact_check(
         "certificate", opt.holds,
         f"{len(opt.certificate)} proof steps (reductions, convex lift, quadratic form, symmetry split, "
         "normal equations, realisability, optimal loss, uniqueness) "
-        + ("all proved" if opt.holds else f"FAILED at {failure.title}: {failure.detail}")))
+        + ("all proved" if opt.holds else f"FAILED at {failure.title}: {failure.detail}") + randomised_note))
     if spec.role == "claim" and spec.user:
         # a task file: its own claim if it makes one, else an exploration (no claim to check)
         if spec.claim is not None:
@@ -119,7 +126,11 @@ def _symbolic_linear(spec: TaskSpec):
                 "preconditioned_eta": None if opt.form_detail is None or opt.form_detail.preconditioned_eta is None
                 else _s(opt.form_detail.preconditioned_eta),
                 "assumptions": {"linear-response": True, "prior": task.prior_kind},
-                "strength": _strength(task)}
+                "strength": _strength(task) + ("+randomised" if randomised else ""),
+                "route": conclusion.get("route", "general")}
+    if randomised:
+        symbolic["randomised_steps"] = list(randomised)
+        symbolic["failure_bound"] = conclusion.get("failure_bound", 0.0)
     _add_law_and_shift(task, opt.gamma, symbolic)
     return opt, symbolic, checks
 

@@ -89,7 +89,8 @@ def comparison_tex(result) -> str:
                    r"\par\medskip")
         table = gamma_table(num)
         if table:
-            out.append(r"\noindent" + "\n" + table + r"\medskip")
+            # \par: the two tables are stacked, not set side by side in one paragraph
+            out.append(r"\noindent" + "\n" + table + r"\par\medskip")
     if checks:
         out.append(r"\noindent" + "\n" + checks_table(checks))
     if exact_checks:

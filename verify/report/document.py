@@ -72,6 +72,15 @@ def _short_math(expr, limit: int = 28) -> str | None:
     return f"${tex}$" if visible_width(tex) <= limit else None
 
 
+def _leading_digits(decimal: str, keep: int = 14) -> str:
+    """The first ``keep`` characters of a correct-digits decimal, then an ellipsis (a truncation
+    of correct digits is still correct; the section gives all of them)."""
+    mantissa, e, exponent = decimal.partition("e")
+    if len(mantissa) <= keep:
+        return decimal
+    return mantissa[:keep] + r"\ldots" + (rf"\times 10^{{{int(exponent)}}}" if e else "")
+
+
 def _answer_cell(result) -> str:
     a = answer_of(result)
     ref = rf"(\S\ref{{sec:{slug(result.spec.name)}}})"
@@ -80,7 +89,7 @@ def _answer_cell(result) -> str:
         short = _short_math(a.eta)
         return (rf"$\eta^\star {base}$, $\eta^\star =$ {short}" if short else rf"$\eta^\star {base}$ {ref}")
     if a.eta_enclosure:
-        return rf"$\eta^\star I$, $\eta^\star \approx {a.eta_digits}$"
+        return rf"$\eta^\star I$, $\eta^\star \approx {_leading_digits(a.eta_digits)}$"
     if a.gamma is not None:
         return f"general {ref}"
     return "--"
@@ -91,7 +100,7 @@ def _loss_cell(result) -> str:
     if a.loss is not None:
         return _short_math(a.loss) or rf"(\S\ref{{sec:{slug(result.spec.name)}}})"
     if a.loss_digits:
-        return f"${a.loss_digits}$"
+        return f"${_leading_digits(a.loss_digits)}$"
     return "--"
 
 
@@ -107,18 +116,23 @@ def _monte_carlo_cell(result) -> str:
     return f"{agree}/{len(numeric)}{worst}"
 
 
+def _breakable_tt(text: str) -> str:
+    """Typewriter text that may break after '-' and '+' (tt fonts never hyphenate)."""
+    return r"\texttt{" + escape(text).replace("-", r"-\allowbreak{}").replace("+", r"+\allowbreak{}") + "}"
+
+
 def summary_table(results) -> str:
     rows = []
     for r in results:
         status = {"pass": "pass", "fail": r"\textbf{FAIL}", "error": r"\textbf{ERROR}", "n/a": "n/a"}[r.status]
         if r.spec.role == "control":
             status += r" \newline control"
-        rows.append(rf"\hyperref[sec:{slug(r.spec.name)}]{{\texttt{{{escape(r.spec.name)}}}}} & "
-                    f"{_answer_cell(r)} & {_loss_cell(r)} & \\texttt{{{escape(r.symbolic.get('strength', ''))}}} & "
+        rows.append(rf"\hyperref[sec:{slug(r.spec.name)}]{{{_breakable_tt(r.spec.name)}}} & "
+                    f"{_answer_cell(r)} & {_loss_cell(r)} & {_breakable_tt(r.symbolic.get('strength', ''))} & "
                     f"{_monte_carlo_cell(r)} & {status} \\\\")
     return (r"{\small\setlength{\tabcolsep}{3pt}"
-            r"\begin{longtable}{@{}>{\raggedright}p{4.1cm}>{\raggedright}p{4.3cm}>{\raggedright}p{3.0cm}"
-            r">{\raggedright}p{1.9cm}>{\raggedright}p{1.9cm}p{1.5cm}@{}}" "\n"
+            r"\begin{longtable}{@{}>{\raggedright}p{3.5cm}>{\raggedright}p{4.2cm}>{\raggedright}p{3.0cm}"
+            r">{\raggedright}p{2.0cm}>{\raggedright}p{1.9cm}p{1.2cm}@{}}" "\n"
             r"\toprule task & $\Gamma^\star$ & $L^\star$ & strength & Monte Carlo & status \\ \midrule\endhead" "\n"
             + "\n".join(rows) + "\n" r"\bottomrule\end{longtable}}" "\n")
 
