@@ -1,6 +1,6 @@
 """The one-layer linear self-attention model, symbolically, and its reduction to (u, M, r).
 
-Parameterisations (DESIGN.md section 1):
+Parameterisations (the conventions in the README):
 
 * paper:  yhat = h^T( [residual] z_q + (1/n) sum_{keys} W^V z_i (W^K z_i)^T W^Q z_q )
 * merged: yhat = e_{d+1}^T (1/n) sum_{keys} W^PV z_i z_i^T W^KQ z_q   (label slot; its

@@ -1,8 +1,8 @@
 """The certified global optimum of the LSA pre-training loss for linear tasks.
 
 :func:`global_optimum` derives Gamma* from the exact Gram matrix of the lifted features
-(nothing from DESIGN.md is assumed) and returns it with a certificate: the ordered proof
-steps (a)-(f) of DESIGN.md section 2, each an exact check that can fail.
+(no published formula is assumed) and returns it with a certificate: the ordered proof
+steps (a)-(f) listed in the README, each an exact check that can fail.
 
 >>> from derivations import Task
 >>> opt = global_optimum(Task(d=1))
@@ -385,7 +385,7 @@ def step_realisable_generic(task: Task, basis: FeatureBasis, weights_for=realisi
     exact = d <= REALISABLE_EXACT_MAX_D if exact is None else exact
     if exact:
         step = step_realisable(task, basis, generic, weights_for)
-        return replace(step, method=("exact polynomial identity in the d^2 entries of a generic Gamma "
+        return replace(step, method=("exact polynomial identity in the d x d entries of a generic Gamma "
                                      "(so it holds at Gamma*) per parameterisation; lifted coefficients "
                                      "compared entrywise"))
     rng = spotcheck.rng_for("realisable", task.describe())

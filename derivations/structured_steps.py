@@ -255,7 +255,7 @@ def _odd_factor_pd(task: Task, m: Moments):
         return None, (f"not certified ({q} x {q} with symbolic entries; not needed: the verdict "
                       "rests on C and Sigma)")
     verdict, detail = certify_positive_definite(m.matrix("D"))
-    return verdict, f"H_odd = D (x) Sigma and D: {detail}"
+    return verdict, f"the odd block is D times Sigma (Kronecker), and D: {detail}"
 
 
 # --- optimal loss: the model's own loss at the realising parameters ---------------------------

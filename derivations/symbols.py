@@ -1,4 +1,4 @@
-"""The pinned symbols of DESIGN.md section 1.
+"""The pinned symbols of the conventions in the README.
 
 ``n`` (context length) and ``s2`` (noise variance sigma^2) are shared by every module,
 so that expressions from different derivations combine and compare.

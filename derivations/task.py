@@ -108,7 +108,7 @@ def _exact_matrix(value, d: int, field_name: str) -> sp.ImmutableMatrix:
 
 @dataclass(frozen=True, eq=False)
 class Task:
-    """One pre-training distribution (DESIGN.md section 1).
+    """One pre-training distribution (the conventions in the README).
 
     d: covariate dimension; n: context length (None = symbolic ``n``); noise: variance
     s2 (None = symbolic ``s2``); covariance: Sigma (None = identity); prior: Omega,

@@ -1,6 +1,6 @@
 """numerics: Monte Carlo estimation and minimisation of the one-layer LSA pre-training loss.
 
-The independent numerical side of onestep (DESIGN.md section 3): it never imports
+The independent numerical side of onestep (the README, "The numeric side"): it never imports
 ``derivations`` and reaches the optimum by sampling and optimisation alone.
 
 >>> from numerics import NumericTask, minimise

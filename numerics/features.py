@@ -1,4 +1,4 @@
-"""The convex lift: yhat = <theta, F> with a reduced feature vector F (DESIGN.md section 2).
+"""The convex lift: yhat = <theta, F> with a reduced feature vector F (the README, "The certified global optimum").
 
 With T_abc = u_a M_bc (a, b in 1..D = d+1, c in 1..d) and S = (1/n) sum_{keys} z_i z_i^T,
 yhat = sum_abc T_abc S_ab x_qc [+ r^T x_q]. S is symmetric, so only the unordered pair {a, b}

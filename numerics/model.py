@@ -1,7 +1,7 @@
 """The one-layer linear self-attention (LSA) model and its effective parameters.
 
 Three parameterisations, all with the variants ``query_in_keys`` and ``residual``
-(DESIGN.md section 1; D = d + 1):
+(the conventions in the README; D = d + 1):
 
 * ``"paper"``  (Mahankali et al.): W^K, W^Q, W^V in R^{DxD}, head h in R^D,
   yhat = h^T([residual] z_q + (1/n) sum_{i in keys} W^V z_i (W^K z_i)^T W^Q z_q).

@@ -219,7 +219,7 @@ def _spd(value, d: int, name: str) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class NumericTask:
-    """One distribution of regression prompts (DESIGN.md section 1), float64.
+    """One distribution of regression prompts (the conventions in the README), float64.
 
     d: covariate dimension; n: context length; noise: the noise VARIANCE s2;
     Sigma: covariance of x (None = I); Omega: covariance of w (None = I);

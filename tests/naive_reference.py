@@ -7,7 +7,7 @@ Isserlis' theorem as a brute-force sum over ALL perfect matchings of the multise
 coordinate indices. It is slow on purpose; it is the baseline the engine must beat and
 the truth the engine is tested against.
 
-Model (DESIGN.md section 1, effective parameters u = (u_x, u_y), M = [A ; b^T], r):
+Model (the README conventions, effective parameters u = (u_x, u_y), M = [A ; b^T], r):
 
     yhat = (1/n) sum_i (u_x^T x_i + u_y y_i)(x_i^T A x_q + y_i b^T x_q)
            + [query_in_keys] (1/n)(u_x^T x_q)(x_q^T A x_q) + [residual] r^T x_q,
@@ -36,7 +36,7 @@ S2 = sp.Symbol("s2", nonnegative=True)
 
 
 def parameter_symbols(d: int):
-    """(ux, uy, A, b, r) with the names and assumptions pinned by DESIGN.md / lsa.py."""
+    """(ux, uy, A, b, r) with the names and assumptions pinned by the README conventions / lsa.py."""
     real = {"real": True}
     ux = [sp.Symbol(f"ux{k + 1}", **real) for k in range(d)]
     uy = sp.Symbol("uy", **real)

@@ -59,8 +59,8 @@ def parse_args(argv):
     p.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (same seed, same results); default 0")
     p.add_argument("--json", metavar="PATH", help="write machine-readable results to PATH")
     p.add_argument("--report", metavar="DIR", default="reports",
-                   help="write LaTeX reports (steps.tex, comparison.tex, figures, report.tex/pdf) under DIR "
-                        "(default: reports/)")
+                   help="write LaTeX reports under DIR (default: reports/): per task steps.tex, "
+                        "comparison.tex, task.tex and figures; one onestep.tex/pdf")
     p.add_argument("--no-report", action="store_true", help="do not write reports")
     p.add_argument("--no-numeric", action="store_true", help="symbolic side only (no Monte Carlo)")
     p.add_argument("--tasks", metavar="FILE", help="run the tasks of a TOML file instead of the default suite")

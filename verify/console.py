@@ -54,6 +54,26 @@ class Heartbeat:
             self._thread.join()
 
 
+class StageProgress:
+    """A long certificate's stages on stderr: ``task: certificate, 3 of 10 stages done, now: ...``.
+
+    Called as ``callback(done, total, title)`` (the ``progress`` hook of ``global_optimum``);
+    silent for the first ``after`` seconds, so quick certificates print nothing.
+    """
+
+    def __init__(self, name: str, after: float = 5.0, stream=sys.stderr):
+        self.name, self.after, self.stream = name, after, stream
+        self.start = time.perf_counter()
+
+    def __call__(self, done: int, total: int, title: str):
+        elapsed = time.perf_counter() - self.start
+        if elapsed >= self.after:
+            now = "done" if done == total else f"now: {title}"
+            self.stream.write(f"[{elapsed:6.0f} s] {self.name}: certificate, {done} of {total} stages "
+                              f"done, {now}\n")
+            self.stream.flush()
+
+
 # --- the answer: Gamma*, eta*, L* and the Monte Carlo estimate --------------------------------
 
 def _cut(text: str, width: int) -> str:

@@ -116,7 +116,8 @@ def main(argv=None) -> int:
         return 2
     from .runner import run_spec
 
-    result = run_spec(spec, seed=seed, numeric=args.numeric)
+    # progress on stderr only for long work (a certificate past 5 s, a long Monte Carlo)
+    result = run_spec(spec, seed=seed, numeric=args.numeric, progress=True)
     print(console.answer(result, latex=args.latex))
     if args.json is not None:
         from .io import write_json

@@ -77,9 +77,11 @@ def _strength(task: Task) -> str:
 
 # --- exact side ---------------------------------------------------------------------------
 
-def _symbolic_linear(spec: TaskSpec):
+def _symbolic_linear(spec: TaskSpec, progress: bool = False):
+    from .console import StageProgress
+
     task = spec.task
-    opt = global_optimum(task)
+    opt = global_optimum(task, progress=StageProgress(spec.name) if progress else None)
     checks = []
     failure = opt.certificate.first_failure
     conclusion = opt.certificate.conclusion or {}
@@ -366,7 +368,7 @@ def _numeric_gd_family_task(spec: TaskSpec, r, seed: int, progress: bool):
     return est, numeric, checks
 
 
-def exact_side(spec: TaskSpec, seed: int = 0, numeric: bool = True):
+def exact_side(spec: TaskSpec, seed: int = 0, numeric: bool = True, progress: bool = False):
     """(exact object, symbolic JSON, checks): the derivation of one task."""
     if spec.landscape:
         from .landscape_suite import landscape_exact_side
@@ -381,7 +383,7 @@ def exact_side(spec: TaskSpec, seed: int = 0, numeric: bool = True):
     if spec.alld:
         return _symbolic_alld(spec)
     if spec.task.is_linear:
-        return _symbolic_linear(spec)
+        return _symbolic_linear(spec, progress)
     from .nonlinear_bridge import symbolic_nonlinear
     exact, symbolic, checks = symbolic_nonlinear(spec)
     if spec.claim is not None:
@@ -428,7 +430,7 @@ def _run_spec(spec: TaskSpec, seed: int, numeric: bool, progress: bool) -> TaskR
 
     timings = {}
     start = time.perf_counter()
-    exact, symbolic, checks = exact_side(spec, seed, numeric)
+    exact, symbolic, checks = exact_side(spec, seed, numeric, progress)
     timings["symbolic"] = time.perf_counter() - start
     numeric_json, fit_result = None, None
     if numeric and can_sample(spec):

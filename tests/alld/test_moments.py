@@ -33,7 +33,7 @@ def test_fourth_moment_closed_form():
 
 
 def test_wishart_closed_form():
-    # DESIGN.md's form holds for a symmetric middle matrix (Omega) ...
+    # the published form holds for a symmetric middle matrix (Omega) ...
     x = example("x")
     Smean = average(x * x.T)
     symmetric = Canonical.of(expect(Smean @ Om @ Smean, {"x": S}))

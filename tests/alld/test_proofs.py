@@ -87,7 +87,7 @@ def test_each_claim_perturbation_breaks_its_steps(kind):
 
 
 def test_general_prior_rejects_inverse_covariance_preconditioner():
-    """With Omega = I the claim Gamma* = eta Sigma^{-1} is false (DESIGN negative control)."""
+    """With Omega = I the claim Gamma* = eta Sigma^{-1} is false (a negative control)."""
     D = prove("general-prior", {"gamma": ETA * inverse("Sigma", True)})
     assert D["normal-equations"].status == "refuted"
 

@@ -1,6 +1,6 @@
 """The exact Gaussian engine against independent truths.
 
-Truths used: closed-form Gaussian/Wishart moment identities (textbook; DESIGN.md section 2)
+Truths used: closed-form Gaussian/Wishart moment identities (textbook)
 and a brute-force Isserlis written here (a sum over ALL perfect matchings of the multiset
 of coordinate indices), never the engine's own output.
 """
@@ -147,7 +147,7 @@ def test_context_moment_scalar_closed_forms():
 
 
 def test_context_moment_with_shared_vectors_gives_C():
-    """E[g g^T] for g = (1/n) sum y_i x_i, y = w^T x + eps: DESIGN.md's C."""
+    """E[g g^T] for g = (1/n) sum y_i x_i, y = w^T x + eps: the closed form of C."""
     d = 2
     S, O = SIGMA[2], sp.Matrix([[1, sp.Rational(1, 3)], [sp.Rational(1, 3), 2]])
     x = GaussianVector("x", d, S)

@@ -1,4 +1,4 @@
-"""The GD-family restriction of Theorem 1 against the hand formulas (DESIGN.md section 2)."""
+"""The GD-family restriction of Theorem 1 against the hand formulas (the README, "The certified global optimum")."""
 
 import pytest
 import sympy as sp

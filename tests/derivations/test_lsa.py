@@ -43,7 +43,7 @@ def weights_for(kind, d):
 
 
 def my_paper_yhat(W, z, xq, n, qik, res):
-    """The paper's model written here from DESIGN.md, independently of lsa.predict."""
+    """The paper's model written here from the paper, independently of lsa.predict."""
     zq = xq.col_join(sp.Matrix([0]))
     keys = list(z) + ([zq] if qik else [])
     total = sp.zeros(len(zq), 1)
@@ -113,7 +113,7 @@ def test_paper_reduction_sympy(d, qik, res):
     z, xq = tokens(d, 2)
     lhs = predict("paper", W, z, xq, n, qik, res)
     assert same(lhs, my_paper_yhat(W, z, xq, n, qik, res))
-    # the DESIGN.md reduction: u = W^V^T h, M = first d columns of W^K^T W^Q, r = h_x
+    # the reduction: u = W^V^T h, M = first d columns of W^K^T W^Q, r = h_x
     u, M, r = W["WV"].T * W["h"], (W["WK"].T * W["WQ"])[:, :d], W["h"][:d, :]
     assert same(lhs, my_effective_yhat(u, M, r, z, xq, n, qik, res))
     eff = to_effective("paper", W)

@@ -1,4 +1,4 @@
-"""global_optimum and check_claim against the published formulas (DESIGN.md section 2).
+"""global_optimum and check_claim against the published formulas (the README, "The certified global optimum").
 
 The formulas are written here, in the test, as the independent truth; the product derives
 Gamma* from the Gram matrix of the lifted features and never sees them.
@@ -21,7 +21,7 @@ def thm1_loss(d, n_=n, s2_=s2):
 
 
 def general_prior_optimum(sigma, omega, n_=n, s2_=s2):
-    """DESIGN.md: Gamma* = B C^{-1}, C = ((n+1)/n) S O S + ((tr(O S) + s2)/n) S, B = O S."""
+    """Published: Gamma* = B C^{-1}, C = ((n+1)/n) S O S + ((tr(O S) + s2)/n) S, B = O S."""
     C = (n_ + 1) / n_ * sigma * omega * sigma + (sp.trace(omega * sigma) + s2_) / n_ * sigma
     B = omega * sigma
     gamma = B * C.inv()

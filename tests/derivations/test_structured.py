@@ -1,7 +1,7 @@
 """The structured certificate route: equal to the general route, every check able to fail.
 
 Independent values: the general route (the full lifted Gram matrix, today's reference
-certificate), the closed forms of DESIGN.md section 2 written here in the test, and Wishart
+certificate), the published closed forms written here in the test, and Wishart
 moments derived by hand.
 """
 
@@ -98,7 +98,7 @@ def test_symbolic_covariance_takes_the_structured_route():
 
 
 def test_closed_forms_at_d3():
-    """C, B, Gamma*, L* against DESIGN.md's formulas (written here, never in the product)."""
+    """C, B, Gamma*, L* against the published formulas (written here, never in the product)."""
     sigma, omega = dense_spd(3, 7), dense_spd(3, 8)
     task = Task(d=3, covariance=sigma, prior=omega)
     opt = global_optimum(task)

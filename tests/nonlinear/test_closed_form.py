@@ -26,7 +26,7 @@ from derivations.task import Response, Task
 D = sp.Symbol("d", positive=True, integer=True)
 
 
-# --- published facts (DESIGN.md section 5), symbolic d ----------------------------------------
+# --- published facts (the paper and its closed forms), symbolic d ----------------------------------------
 
 def test_relu_eta_every_d():
     m = isotropic_moments(parse_link("relu(s)"), D)

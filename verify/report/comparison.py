@@ -96,5 +96,5 @@ def comparison_tex(result) -> str:
     if exact_checks:
         items = "".join(rf"\item \texttt{{{escape(c.id)}}} ({STATUS[c.status]}): {escape(c.detail)}" "\n"
                         for c in exact_checks)
-        out.append(r"\paragraph{Exact checks.}" "\n" r"\begin{itemize}" "\n" + items + r"\end{itemize}")
+        out.append(r"\paragraph{Exact checks.}" "\n" r"\begin{itemize}\raggedright" "\n" + items + r"\end{itemize}")
     return "\n".join(out) + "\n"
