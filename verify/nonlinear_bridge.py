@@ -21,7 +21,7 @@ from derivations.printing import text_words
 from derivations.task import Response, Task
 
 from . import checks as C
-from .runner import numeric_json
+from .numeric import numeric_json
 from .spec import TaskSpec
 
 #: the all-d single-index proofs of the suite are marked by this control option
@@ -69,21 +69,6 @@ def default_specs():
                  role="control", control={"kind": "rotation-broken"},
                  description="y = w^T x + x1^2 breaks rotation invariance: the GD claim must be refuted"),
     ]
-
-
-def numeric_response(task: Task):
-    from derivations.nonlinear.responses import response_model
-    from numerics.task import Response as NR
-
-    from .torch_expr import expression_function, link_function
-
-    model = response_model(task)
-    if task.response.family == "two-layer-relu":
-        return NR.two_layer_relu(task.response.width)
-    if model.link is not None:
-        return NR.single_index(link_function(model.link))
-    from derivations.nonlinear.parse import parse_expression
-    return NR.from_callable(expression_function(parse_expression(task.response.expr, task.d), task.d))
 
 
 # --- the exact side ------------------------------------------------------------------------------

@@ -65,7 +65,6 @@ def numeric_task(task: Task, n: int, noise) -> NumericTask:
     if task.response.is_linear:
         response = NumericResponse.linear()
     else:
-        from .nonlinear_bridge import numeric_response  # noqa: PLC0415
         response = numeric_response(task)
     law = task.covariates
     return NumericTask(d=task.d, n=int(n), noise=float(noise),
@@ -105,3 +104,27 @@ def loss_at(ntask: NumericTask, u, M, r, samples: int, seed: int, progress=False
     if r is not None:
         params["r"] = np.asarray(r, float).ravel()
     return mc_loss(ntask, params, samples=samples, seed=seed, progress=progress)
+
+
+def numeric_response(task: Task):
+    from derivations.nonlinear.responses import response_model
+    from numerics.task import Response as NR
+
+    from .torch_expr import expression_function, link_function
+
+    model = response_model(task)
+    if task.response.family == "two-layer-relu":
+        return NR.two_layer_relu(task.response.width)
+    if model.link is not None:
+        return NR.single_index(link_function(model.link))
+    from derivations.nonlinear.parse import parse_expression
+    return NR.from_callable(expression_function(parse_expression(task.response.expr, task.d), task.d))
+
+
+def numeric_json(res, n, s2) -> dict:
+    """The Monte Carlo result of a task as plain data (JSON ``numeric``)."""
+    return {"gamma": res.gamma.tolist(), "gamma_se": res.gamma_se.tolist(), "loss": float(res.loss),
+            "loss_se": float(res.loss_se), "samples": int(res.samples), "seconds": float(res.seconds),
+            "odd": res.odd.tolist(), "odd_se": res.odd_se.tolist(), "odd_names": list(res.odd_names),
+            "eta": float(res.eta), "eta_se": float(res.eta_se), "n": int(n), "noise": str(s2),
+            "restarts_at_best": int(res.restarts_at_best)}

@@ -185,17 +185,8 @@ def _random_parameters(task: Task, rng: np.random.Generator):
     return u, M, r
 
 
-def numeric_json(res, n, s2) -> dict:
-    """The Monte Carlo result of a task as plain data (JSON ``numeric``)."""
-    return {"gamma": res.gamma.tolist(), "gamma_se": res.gamma_se.tolist(), "loss": float(res.loss),
-            "loss_se": float(res.loss_se), "samples": int(res.samples), "seconds": float(res.seconds),
-            "odd": res.odd.tolist(), "odd_se": res.odd_se.tolist(), "odd_names": list(res.odd_names),
-            "eta": float(res.eta), "eta_se": float(res.eta_se), "n": int(n), "noise": str(s2),
-            "restarts_at_best": int(res.restarts_at_best)}
-
-
 def _numeric_linear(spec: TaskSpec, opt, seed: int, progress: bool):
-    from .numeric import fit, float_matrix, loss_at, loss_at_gd_point, numeric_task
+    from .numeric import fit, float_matrix, loss_at, loss_at_gd_point, numeric_json, numeric_task
 
     task = spec.task
     n, s2 = spec.numeric_values()

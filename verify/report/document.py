@@ -3,7 +3,7 @@ r"""The report of a run: per-task ``\input``-able files and one combined documen
 ``write_reports(results, DIR)`` writes, per task, ``DIR/<task dir>/``:
 ``steps.tex`` (the checked derivation, ``\input``-able in a paper), ``comparison.tex`` (Monte
 Carlo against exact), ``task.tex`` (the task's section: verdict, distribution, answer, proof,
-checks, figures) and the figures (``gamma``, ``eta_n``, ``convergence`` as PDF and PNG); and
+checks, figures) and the figures (``gamma``, ``eta_n``, ``convergence`` as PDF); and
 ``DIR/onestep.tex``: a summary table of every task followed by one section per task, built to
 ``DIR/onestep.pdf`` by one latexmk run (``-interaction=nonstopmode -halt-on-error``). The log is
 checked: errors, undefined references, overfull/underfull boxes and LaTeX warnings are returned

@@ -1,4 +1,4 @@
-"""Figures (matplotlib, Agg; vector PDF plus PNG): Gamma heatmaps, eta*(n), convergence.
+"""Figures (matplotlib, Agg; vector PDF): Gamma heatmaps, eta*(n), convergence.
 
 :func:`figure_data` turns a TaskResult into plain data (floats, lists, a NumericTask per extra
 context length) in the parent process; :func:`make_figures` draws from that data alone, so it
@@ -159,9 +159,14 @@ def figure_data(result, seed: int = 0, extra_points: bool = True) -> dict:
 # --- drawing -------------------------------------------------------------------------------------
 
 
-def _save(fig, directory: Path, stem: str) -> list[str]:
+#: the report's figures are included as vector PDF only (a PNG of each doubled the drawing time
+#: of the whole report); the stand-alone figures (weights, shift) keep a PNG for viewing
+REPORT_FORMATS = ("pdf",)
+
+
+def _save(fig, directory: Path, stem: str, formats=("pdf", "png")) -> list[str]:
     written = []
-    for ext in ("pdf", "png"):
+    for ext in formats:
         target = directory / f"{stem}.{ext}"
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{stem}.", suffix=f".{ext}")
         os.close(fd)
@@ -220,7 +225,7 @@ def _gamma_figure(plt, g: dict, directory: Path) -> list[str]:
                 )
     fig.colorbar(im, cax=fig.add_subplot(grid[0, 2]))
     fig.suptitle(f"n = {g['n']}, σ² = {g['noise']}, {g['samples']} prompts", fontsize=9)
-    out = _save(fig, directory, "gamma")
+    out = _save(fig, directory, "gamma", REPORT_FORMATS)
     plt.close(fig)
     return out
 
@@ -253,7 +258,9 @@ def _eta_figure(plt, e: dict, directory: Path) -> list[str]:
     points = list(e["points"])
     if e["extra"]:
         points += _extra_fits(e)
-    fig, ax = plt.subplots(figsize=(4.8, 3.3), layout="constrained")
+    # fixed margins (measured to fit the labels): a solved layout costs more than the drawing
+    fig, ax = plt.subplots(figsize=(4.8, 3.3))
+    fig.subplots_adjust(left=0.14, right=0.97, bottom=0.15, top=0.9)
     ax.plot(e["ns"], e["curve"], color="C0", lw=1.5, label=f"exact η*(n) = {e['text']}")
     for source, marker, color in (("task fit", "o", "C3"), ("extra fit", "s", "C1")):
         pts = [p for p in points if p["source"] == source]
@@ -274,13 +281,14 @@ def _eta_figure(plt, e: dict, directory: Path) -> list[str]:
     ax.set_title(f"step size of the optimal LSA, σ² = {e['noise']}", fontsize=10)
     ax.legend(fontsize=7, loc="lower right")
     ax.grid(alpha=0.3)
-    out = _save(fig, directory, "eta_n")
+    out = _save(fig, directory, "eta_n", REPORT_FORMATS)
     plt.close(fig)
     return out
 
 
 def _convergence_figure(plt, c: dict, directory: Path) -> list[str]:
-    fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.0), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.0))
+    fig.subplots_adjust(left=0.09, right=0.99, bottom=0.16, top=0.87, wspace=0.28)
     s = np.asarray(c["samples"], float)
     panels = (
         (axes[0], "eta", "step size tr(Γ)/d of the fit", c["eta_exact"], c["eta_se"]),
@@ -308,7 +316,7 @@ def _convergence_figure(plt, c: dict, directory: Path) -> list[str]:
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=6, loc="best", framealpha=0.7)
     fig.suptitle("convergence of the Monte Carlo minimiser", fontsize=10)
-    out = _save(fig, directory, "convergence")
+    out = _save(fig, directory, "convergence", REPORT_FORMATS)
     plt.close(fig)
     return out
 
