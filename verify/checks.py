@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.stats import norm
 
-from .stats import ALPHA, frobenius_z, z_threshold
+from .stats import ALPHA, frobenius_z, measured, z_threshold
 
 
 @dataclass
@@ -143,7 +143,8 @@ def scalar(check_id: str, estimate: float, se: float, exact: float, what: str, e
     tol = z_threshold(1, df=df)
     agree = abs(z) <= tol
     ok = agree if expect_agree else not agree
-    detail = (f"{what}: estimate {estimate:.6g} +- {se:.2g} vs exact {exact:.6g} "
+    # the estimate to the SE's last digit (no digits beyond its precision); the exact value to 6
+    detail = (f"{what}: estimate {measured(estimate, se)} vs exact {exact:.6g} "
               f"(z = {z:.2f}; tolerance |z| <= {tol:.2f}: alpha = 1e-4, t with {df} df); "
               f"{'agrees' if agree else 'differs'}")
     data = {"what": what, "test": "|z|", "expect_agree": expect_agree, "estimate": [float(estimate)],

@@ -6,6 +6,8 @@ import sys
 import threading
 import time
 
+from .stats import measured  # noqa: F401 (re-exported: the console's number format)
+
 
 def progress_line(done: int, total: int, result, seconds: float, stream=sys.stderr):
     status = result.status.upper()
@@ -79,16 +81,6 @@ class StageProgress:
 def _cut(text: str, width: int) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= width else text[: width - 3] + "..."
-
-
-def measured(value: float, se: float) -> str:
-    """x +- se with the SE to two significant digits and x to the same decimal place."""
-    import math
-
-    if not (math.isfinite(value) and math.isfinite(se)) or se <= 0:
-        return f"{value:.6g}" + ("" if se == 0 else " +- ?")
-    places = max(0, 1 - int(math.floor(math.log10(se))))
-    return f"{value:.{places}f} +- {se:.{places}f}"
 
 
 def gamma_cell(symbolic: dict, width: int = 34) -> str:

@@ -34,7 +34,7 @@ from derivations.task import Response, Task
 
 from . import checks as C
 from .spec import TaskSpec
-from .stats import z_threshold
+from .stats import measured, z_threshold
 
 #: the distributions of the suite (d = 2, n = 5, s2 = 1/4 unless stated)
 SIGMA2 = [[2, 1], [1, 3]]
@@ -246,7 +246,7 @@ def cubic_mc_check(task: Task, seed: int, samples: int = 300_000, loss=None) -> 
         exact = loss.value_float(x) - base
         mean, se = _mc_loss_minus_target(ntask, x[: d + 1], x[d + 1:].reshape(d + 1, d), samples, seed + 1 + k)
         z = (mean - exact) / se
-        details.append(f"{which}: {mean:.6g} +- {se:.2g} vs exact {exact:.6g} (z = {z:.2f})")
+        details.append(f"{which}: {measured(mean, se)} vs exact {exact:.6g} (z = {z:.2f})")
         worst = z if worst is None or abs(z) > abs(worst) else worst
     ok = abs(worst) <= t
     return C.Check("loss-polynomial-vs-monte-carlo", "pass" if ok else "fail", worst,

@@ -54,3 +54,11 @@ def chi2_to_z(q: float, k: int) -> float:
         return 0.0
     mean = 1 - 2 / (9 * k)
     return ((q / k) ** (1 / 3) - mean) / math.sqrt(2 / (9 * k))
+
+
+def measured(value: float, se: float) -> str:
+    """x +- se with the SE to two significant digits and x to the same decimal place."""
+    if not (math.isfinite(value) and math.isfinite(se)) or se <= 0:
+        return f"{value:.6g}" + ("" if se == 0 else " +- ?")
+    places = max(0, 1 - int(math.floor(math.log10(se))))
+    return f"{value:.{places}f} +- {se:.{places}f}"
