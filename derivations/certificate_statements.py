@@ -16,21 +16,9 @@ import sympy as sp
 
 from .notation.display import OuterNode, SympyNode
 from .proof import Relation
-
-
-def _e(text):
-    from .statements import expression
-    return expression(text)
-
-
-def _math(text):
-    from .statements import math
-    return math(text)
-
-
-def _words(text):
-    from .statements import words
-    return words(text)
+from .vocabulary import e as _e
+from .vocabulary import math as _math
+from .vocabulary import words as _words
 
 
 def words(text):

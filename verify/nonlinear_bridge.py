@@ -140,7 +140,14 @@ def symbolic_nonlinear(spec: TaskSpec):
     opt = theorem3_optimum(task)
     hyps = opt.hypotheses
     checks = []
-    if spec.role == "claim":
+    if spec.role == "claim" and opt.route == "unsupported":
+        # the tool has no exact or enclosed route here: that decides nothing about the claim
+        checks.append(C.not_applicable("certificate", "no exact or enclosed optimum: "
+                                       + opt.reason.removeprefix("not computed: "),
+                                       kind="symbolic"))
+        if _claims_gd(spec):
+            checks.append(C.not_applicable("gd-form", "the optimum was not computed", kind="symbolic"))
+    elif spec.role == "claim":
         failure = opt.certificate.first_failure
         checks.append(C.exact_check(
             "certificate", opt.certificate.holds,

@@ -378,7 +378,10 @@ def exact_side(spec: TaskSpec, seed: int = 0, numeric: bool = True, progress: bo
     from .nonlinear_bridge import symbolic_nonlinear
     exact, symbolic, checks = symbolic_nonlinear(spec)
     if spec.claim is not None:
-        if getattr(exact, "enclosure", None) is not None:
+        if getattr(exact, "route", None) == "unsupported":
+            checks = checks + [C.not_applicable("claim", "the optimum was not computed, so the claim "
+                                                "cannot be compared with it", kind="symbolic")]
+        elif getattr(exact, "enclosure", None) is not None:
             checks = checks + enclosure_claim_checks(spec.task, exact, spec.claim)
         else:
             checks = checks + user_claim_checks(spec.task, exact.gamma, exact.loss, spec.claim)

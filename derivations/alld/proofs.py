@@ -43,6 +43,7 @@ from ..notation.display import InnerNode, OuterNode
 from ..notation.tree import AddNode, DivNode, ExpectNode, MulNode, RelationNode
 from ..proof import Derivation, Relation, Step
 from ..symbols import n, s2
+from ..vocabulary import e, math, words  # noqa: F401 (late-bound statement vocabulary)
 from .canonical import Canonical, decide
 from .positivity import certify_positive_definite
 from .tensor import (
@@ -61,23 +62,6 @@ from .tensor import (
     vector,
 )
 from .wick import expect
-
-
-def e(text):
-    """A statement tree of the project's vocabulary (imported late: statements imports alld)."""
-    from ..statements import expression
-    return expression(text)
-
-
-def math(text):
-    from ..statements import math as _math
-    return _math(text)
-
-
-def words(text):
-    from ..statements import words as _words
-    return _words(text)
-
 
 KINDS = ("theorem1", "theorem2", "general-prior", "theorem3-cubic")
 ENGINE = "all-d engine: index-level Isserlis, delta contraction, canonical chains/traces"

@@ -38,6 +38,7 @@ from ..notation.display import IntervalNode, OuterNode, SympyNode, scaled_identi
 from ..notation.tree import ExpectNode, MulNode
 from ..proof import Derivation, Relation, Step
 from ..task import Task
+from ..vocabulary import e, math, words  # noqa: F401 (late-bound statement vocabulary)
 from .closed_form import (
     GeneralMoments,
     InfiniteMoment,
@@ -130,22 +131,6 @@ class NonlinearOptimum:
             return f2 + arb_value(sp.Rational(s2)) - eta * m2
         finally:
             ctx.prec = old
-
-
-def e(text):
-    """A statement tree of the project's vocabulary."""
-    from ..statements import expression
-    return expression(text)
-
-
-def math(text):
-    from ..statements import math as _math
-    return _math(text)
-
-
-def words(text):
-    from ..statements import words as _words
-    return _words(text)
 
 
 def _title(task) -> tuple:

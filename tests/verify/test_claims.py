@@ -77,3 +77,27 @@ def test_refuted_claim_exits_1(tmp_path):
 
     proc = run_main(main, ["--tasks", str(path), "--no-numeric", "--no-report", "--no-progress"], cwd=ROOT)
     assert proc.returncode == 1 and "violated normal equation" in proc.stdout
+
+
+UNSUPPORTED = ('[[task]]\nname = "c"\nd = 2\nn = 10\nnoise = "1/4"\ncovariance = [[2, 1], [1, 2]]\n'
+               'response = { family = "single-index", link = "tanh(s)" }\n')
+
+
+@pytest.mark.parametrize("claim", ["", 'claim = { form = "gd", eta = "1/2" }\n'])
+def test_no_exact_route_is_undecided_never_failed(tmp_path, claim):
+    """tanh with a non-isotropic Sigma has neither a closed form nor an enclosure: the tool
+    cannot decide, which is n/a with the reason -- not a failed certificate or claim."""
+    checks = _run(tmp_path, UNSUPPORTED + claim)
+    assert checks and all(c.status == "n/a" for c in checks), [(c.id, c.status) for c in checks]
+    assert "enclosures are implemented for Sigma = I" in checks[0].detail
+    assert [c.id for c in checks] == (["certificate", "claim"] if claim else ["certificate"])
+
+
+def test_enclosure_route_still_decides(tmp_path):
+    """Negative control of the test above: with Sigma = I the same link is enclosed, and a claim
+    outside the enclosure is refuted (not n/a)."""
+    body = UNSUPPORTED.replace("covariance = [[2, 1], [1, 2]]\n", "") + 'claim = { form = "gd", eta = "1/2" }\n'
+    checks = _run(tmp_path, body)
+    assert next(c for c in checks if c.id == "certificate").status == "pass"
+    eta = next(c for c in checks if c.id == "claim-eta")
+    assert eta.status == "fail" and "outside the certified enclosure" in eta.detail
