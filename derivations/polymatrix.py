@@ -63,7 +63,7 @@ class PolyDomain:
 
     def poly(self, expr) -> flint.fmpq_mpoly:
         """A SymPy polynomial in ``symbols`` (ValueError if it is not one)."""
-        expr = sp.sympify(expr)
+        expr = sp.sympify(expr, strict=True)   # never parses text
         if expr.is_Rational:
             return self.constant(expr)
         stray = expr.free_symbols - set(self.symbols)
@@ -76,7 +76,7 @@ class PolyDomain:
 
     def fraction(self, expr):
         """(numerator, denominator) flint polynomials of a SymPy rational function."""
-        num, den = sp.together(sp.sympify(expr)).as_numer_denom()
+        num, den = sp.together(sp.sympify(expr, strict=True)).as_numer_denom()
         return self.poly(sp.expand(num)), self.poly(sp.expand(den))
 
     def to_expr(self, p) -> sp.Expr:

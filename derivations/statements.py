@@ -115,7 +115,7 @@ def task_words(task) -> tuple:
     from .proof import Relation
 
     def value(name, v):
-        return Relation(expression(name), "=", sp.sympify(v))
+        return Relation(expression(name), "=", sp.sympify(v, strict=True))
 
     def matrix(name, m):
         return math(f"{name} = I") if m == sp.eye(task.d) else Relation(expression(name), "=", sp.Matrix(m))

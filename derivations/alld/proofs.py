@@ -188,7 +188,7 @@ def _value(obj):
     """A claimed value (Tensor or SymPy) as a SymPy object for display."""
     if isinstance(obj, Tensor):
         return Canonical.of(obj).to_sympy()
-    return sp.sympify(obj)
+    return sp.sympify(obj, strict=True)   # never parses text
 
 
 #: the display of the default odd features and of the targets they are orthogonal to

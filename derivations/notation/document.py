@@ -280,7 +280,7 @@ def engine_relations(result) -> tuple:
 def _value(v):
     if isinstance(v, sp.MatrixBase):
         return sp.Matrix(v)
-    return sp.sympify(v)
+    return sp.sympify(v, strict=True)   # never parses text
 
 
 def counterexample_relations(cx, node) -> tuple:
