@@ -30,6 +30,18 @@ def certificate():
 
 
 @pytest.fixture(scope="module")
+def certificate_general():
+    """The general route (the query among the keys has no Kronecker structure)."""
+    return global_optimum(Task(d=1, query_in_keys=True)).certificate
+
+
+@pytest.fixture(scope="module")
+def certificate_randomised():
+    """The structured route at d = 5: reductions and realisability checked at random points."""
+    return global_optimum(Task(d=5, n=6, noise=1)).certificate
+
+
+@pytest.fixture(scope="module")
 def alld():
     return prove("theorem1")
 
@@ -56,7 +68,8 @@ def gd_family():
     return gd_family_optimum(Task(d=2)).derivation
 
 
-DERIVATIONS = ["certificate", "alld", "theorem3", "theorem3_alld", "gd_family"]
+DERIVATIONS = ["certificate", "certificate_general", "certificate_randomised", "alld", "theorem3",
+               "theorem3_alld", "gd_family"]
 
 
 def _word_strings(words_):
