@@ -230,7 +230,7 @@ def test_subprocess_refuted_exits_1(tmp_path):
 
 @pytest.mark.slow
 def test_report_pdf_builds_without_warnings(tmp_path):
-    from verify.steps_report import log_warnings
+    from verify.report.document import log_problems
 
     path = write(tmp_path, GOOD + BAD_STEP)
     rep = tmp_path / "rep"
@@ -243,7 +243,7 @@ def test_report_pdf_builds_without_warnings(tmp_path):
     assert "warnings" not in proc.stderr
     subprocess.run(["latexmk", "-pdf", "-interaction=nonstopmode", "report.tex"], cwd=rep,
                    capture_output=True, timeout=300)
-    assert log_warnings((rep / "report.log").read_text(encoding="latin-1")) == []
+    assert log_problems((rep / "report.log").read_text(encoding="latin-1")) == []
 
 
 def test_slow_steps_show_progress_on_stderr(tmp_path, capsys, monkeypatch):

@@ -102,7 +102,8 @@ def test_shipped_reports_build_without_warnings(filename, tmp_path):
     import shutil
     import subprocess
 
-    from verify.steps_report import log_warnings, write_report
+    from verify.report.document import log_problems
+    from verify.steps_report import write_report
 
     if not shutil.which("latexmk"):
         pytest.skip("latexmk is not installed")
@@ -112,4 +113,4 @@ def test_shipped_reports_build_without_warnings(filename, tmp_path):
     subprocess.run(["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "report.tex"],
                    cwd=tmp_path, capture_output=True, timeout=300)
     assert (tmp_path / "report.pdf").exists()
-    assert log_warnings((tmp_path / "report.log").read_text(encoding="latin-1")) == []
+    assert log_problems((tmp_path / "report.log").read_text(encoding="latin-1")) == []
