@@ -120,3 +120,16 @@ def test_extends_relu_task_against_monte_carlo():
     spec = next(s for s in default_specs() if s.name == "thm3-extends-relu-d2")
     r = run_spec(spec, seed=3)
     assert r.status == "pass" and {"gamma-entries", "loss-at-optimum"} <= {c.id for c in r.checks}
+
+
+def test_monte_carlo_record_carries_the_exact_value_it_was_compared_with():
+    """relu at d = 2: eta* = n/(n + 4 s2 + 7) (the arc-cosine closed form), so at the Monte Carlo's
+    n = 10, s2 = 1/4 the record holds 10/18 and the terminal prints it beside the estimate."""
+    from verify.console import monte_carlo_cell
+
+    task = Task(d=2, response=Response("single-index", link="relu(s)"))
+    r = run_spec(TaskSpec("relu", task, user=True, samples=3000), seed=0)
+    exact = r.numeric["exact"]
+    assert exact["eta"] == pytest.approx(10 / 18, rel=1e-12)
+    assert sum(exact["gamma"], []) == pytest.approx([10 / 18, 0, 0, 10 / 18], rel=1e-12)
+    assert "(exact 0.5556)" in monte_carlo_cell(r)
