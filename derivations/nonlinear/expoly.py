@@ -82,8 +82,11 @@ def _check_exponent(a):
     return a
 
 
-class ExpPoly:
-    """sum c s^k exp(a s) as a dict (a, k) -> c, with exact coefficients."""
+class _SparseTerms:
+    """A finite sum of basis functions as a dict key -> exact coefficient (zeros dropped).
+
+    Subclasses say how two keys multiply (:meth:`_product_key`); the arithmetic is shared.
+    """
 
     __slots__ = ("terms",)
 
@@ -95,6 +98,44 @@ class ExpPoly:
                 out[key] = c
         self.terms = out
 
+    @staticmethod
+    def _product_key(key1, key2):
+        raise NotImplementedError
+
+    def __add__(self, other):
+        out = dict(self.terms)
+        for key, c in other.terms.items():
+            out[key] = out.get(key, 0) + c
+        return type(self)(out)
+
+    def __neg__(self):
+        return type(self)({k: -c for k, c in self.terms.items()})
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __mul__(self, other):
+        cls = type(self)
+        if not isinstance(other, cls):
+            return cls({k: c * other for k, c in self.terms.items()})
+        out: dict = {}
+        for k1, c1 in self.terms.items():
+            for k2, c2 in other.terms.items():
+                key = self._product_key(k1, k2)
+                out[key] = out.get(key, 0) + c1 * c2
+        return cls(out)
+
+
+class ExpPoly(_SparseTerms):
+    """sum c s^k exp(a s) as a dict (a, k) -> c, with exact coefficients."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def _product_key(key1, key2):
+        (a1, k1), (a2, k2) = key1, key2
+        return sp.expand(a1 + a2), k1 + k2
+
     @classmethod
     def const(cls, c):
         return cls({(sp.Integer(0), 0): c})
@@ -102,28 +143,6 @@ class ExpPoly:
     @classmethod
     def var(cls):
         return cls({(sp.Integer(0), 1): sp.Integer(1)})
-
-    def __add__(self, other):
-        out = dict(self.terms)
-        for key, c in other.terms.items():
-            out[key] = out.get(key, 0) + c
-        return ExpPoly(out)
-
-    def __neg__(self):
-        return ExpPoly({k: -c for k, c in self.terms.items()})
-
-    def __sub__(self, other):
-        return self + (-other)
-
-    def __mul__(self, other):
-        if not isinstance(other, ExpPoly):
-            return ExpPoly({k: c * other for k, c in self.terms.items()})
-        out: dict = {}
-        for (a1, k1), c1 in self.terms.items():
-            for (a2, k2), c2 in other.terms.items():
-                key = (sp.expand(a1 + a2), k1 + k2)
-                out[key] = out.get(key, 0) + c1 * c2
-        return ExpPoly(out)
 
     def __pow__(self, k: int):
         out = ExpPoly.const(1)
@@ -297,34 +316,15 @@ def reproduces(link: sp.Expr, P: ExpPoly, Q: ExpPoly) -> bool:
 
 # --- radial series and the 1-D Gaussian integrals ----------------------------------------------
 
-class RadialSeries:
+class RadialSeries(_SparseTerms):
     """sum c rho^k exp(q rho^2) as a dict (k, q) -> c (q rational)."""
 
-    __slots__ = ("terms",)
+    __slots__ = ()
 
-    def __init__(self, terms=None):
-        out = {}
-        for key, c in (terms or {}).items():
-            c = _canon(c)
-            if c != 0:
-                out[key] = c
-        self.terms = out
-
-    def __add__(self, other):
-        out = dict(self.terms)
-        for key, c in other.terms.items():
-            out[key] = out.get(key, 0) + c
-        return RadialSeries(out)
-
-    def __mul__(self, other):
-        if not isinstance(other, RadialSeries):
-            return RadialSeries({k: c * other for k, c in self.terms.items()})
-        out: dict = {}
-        for (k1, q1), c1 in self.terms.items():
-            for (k2, q2), c2 in other.terms.items():
-                key = (k1 + k2, q1 + q2)
-                out[key] = out.get(key, 0) + c1 * c2
-        return RadialSeries(out)
+    @staticmethod
+    def _product_key(key1, key2):
+        (k1, q1), (k2, q2) = key1, key2
+        return k1 + k2, q1 + q2
 
     def shift(self, j: int) -> RadialSeries:
         """rho^j times the series."""
