@@ -100,7 +100,46 @@ def tokenize(text: str, field_name: str) -> list:
     return out
 
 
-class _Parser:
+class TokenCursor:
+    """The cursor of a recursive-descent parser over ``(kind, value, position)`` tokens ending
+    in an ``("end", "", size)`` token: errors with the position, expected tokens, a nesting bound.
+
+    Shared by this parser and the statement parser (:mod:`derivations.notation.parse`); a
+    subclass sets ``toks``, ``i``, ``depth`` and ``field`` and may change the error class, the
+    depth bound and how a found token is quoted in a message.
+    """
+
+    error = ParseError
+    max_depth = MAX_DEPTH
+
+    def describe_token(self, value) -> str:
+        return repr(value)
+
+    def fail(self, message, pos=None):
+        pos = self.toks[self.i][2] if pos is None else pos
+        raise self.error(f"{self.field}: {message} at position {pos}")
+
+    def peek(self, ahead=0):
+        return self.toks[min(self.i + ahead, len(self.toks) - 1)]
+
+    def take(self, value=None):
+        tok = self.toks[self.i]
+        if value is not None and tok[1] != value:
+            found = "end of text" if tok[0] == "end" else self.describe_token(tok[1])
+            self.fail(f"expected {value!r} but found {found}")
+        self.i += 1
+        return tok
+
+    def enter(self):
+        self.depth += 1
+        if self.depth > self.max_depth:
+            self.fail(f"nesting deeper than {self.max_depth}")
+
+    def leave(self):
+        self.depth -= 1
+
+
+class _Parser(TokenCursor):
     """Recursive descent; every node carries a polynomial-degree bound."""
 
     def __init__(self, text: str, field_name: str, grammar: Grammar):
@@ -110,29 +149,6 @@ class _Parser:
         self.depth = 0
 
     # --- helpers ---------------------------------------------------------------------
-    def fail(self, message, pos=None):
-        pos = self.toks[self.i][2] if pos is None else pos
-        raise ParseError(f"{self.field}: {message} at position {pos}")
-
-    def peek(self):
-        return self.toks[self.i]
-
-    def take(self, value=None):
-        tok = self.toks[self.i]
-        if value is not None and tok[1] != value:
-            what = "end of text" if tok[0] == "end" else repr(tok[1])
-            self.fail(f"expected {value!r} but found {what}")
-        self.i += 1
-        return tok
-
-    def enter(self):
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            self.fail(f"nesting deeper than {MAX_DEPTH}")
-
-    def leave(self):
-        self.depth -= 1
-
     def check_degree(self, deg, pos):
         if self.g.max_degree is not None and deg > self.g.max_degree:
             self.fail(f"polynomial degree above {self.g.max_degree}", pos)
@@ -269,4 +285,5 @@ def names_of(symbols) -> dict:
     return {str(s): s for s in symbols}
 
 
-__all__ = ["Grammar", "parse", "tokenize", "names_of", "ParseError", "MAX_LENGTH", "MAX_DEPTH"]
+__all__ = ["Grammar", "parse", "tokenize", "names_of", "ParseError", "TokenCursor", "MAX_LENGTH",
+           "MAX_DEPTH"]

@@ -34,6 +34,7 @@ import unicodedata
 
 import sympy as sp
 
+from ..textparse import TokenCursor
 from .tree import (
     MATRIX,
     SCALAR,
@@ -113,7 +114,7 @@ def tokens(text: str, field: str) -> list:
     return out
 
 
-class Parser:
+class Parser(TokenCursor):
     """Recursive descent over the token list (grammar in the method docstrings).
 
     ``context_ok``: per-example names may occur outside avg(...) (definitions of
@@ -132,29 +133,12 @@ class Parser:
         self.avg_depth = 0
         self.uses_context = False
 
-    # --- helpers -----------------------------------------------------------------------
-    def fail(self, message, pos=None):
-        pos = self.toks[self.i][2] if pos is None else pos
-        raise NotationError(f"{self.field}: {message} at position {pos}")
+    # --- helpers (the cursor: fail, peek, take, enter, leave) ------------------------------
+    error = NotationError
+    max_depth = MAX_DEPTH
 
-    def peek(self, ahead=0):
-        return self.toks[min(self.i + ahead, len(self.toks) - 1)]
-
-    def take(self, value=None):
-        tok = self.toks[self.i]
-        if value is not None and tok[1] != value:
-            found = "end of text" if tok[0] == "end" else show(tok[1])
-            self.fail(f"expected {value!r} but found {found}")
-        self.i += 1
-        return tok
-
-    def enter(self):
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            self.fail(f"nesting deeper than {MAX_DEPTH}")
-
-    def leave(self):
-        self.depth -= 1
+    def describe_token(self, value) -> str:
+        return show(value)
 
     def build(self, cls, *args, pos):
         """Construct a node; a shape error gets the position of its operator."""
