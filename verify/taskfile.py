@@ -62,15 +62,21 @@ def _exact_text(value, where):
     return value
 
 
+def _check_sub_table(value, key: str, allowed, label: str, expects: str):
+    """A nested table of a task (``response``, ``covariates``, ``test``): a table whose keys are
+    among ``allowed``; one line naming the key otherwise."""
+    if not isinstance(value, dict):
+        raise InputError(f"{label}: key '{key}' must be a table {expects}, got {_type_name(value)}")
+    bad = sorted(set(value) - allowed)
+    if bad:
+        raise InputError(f"{label}: unknown key '{key}.{bad[0]}' (allowed: {', '.join(sorted(allowed))})")
+
+
 def _covariates_value(value, label):
     """The covariates table as plain data for derivations.laws (None when absent)."""
     if value is None:
         return None
-    if not isinstance(value, dict):
-        raise InputError(f"{label}: key 'covariates' must be a table with 'law', got {_type_name(value)}")
-    bad = sorted(set(value) - COVARIATE_KEYS)
-    if bad:
-        raise InputError(f"{label}: unknown key 'covariates.{bad[0]}' (allowed: {', '.join(sorted(COVARIATE_KEYS))})")
+    _check_sub_table(value, "covariates", COVARIATE_KEYS, label, "with 'law'")
     if not isinstance(value.get("law"), str):
         raise InputError(f"{label}: key 'covariates.law' is required text "
                          "(\"gaussian\", \"uniform\", \"rademacher\" or \"moments\")")
@@ -84,11 +90,7 @@ def _test_value(value, label):
     """The test table as plain data for derivations.task (None when absent)."""
     if value is None:
         return None
-    if not isinstance(value, dict):
-        raise InputError(f"{label}: key 'test' must be a table (n, noise, covariance, prior), got {_type_name(value)}")
-    bad = sorted(set(value) - TEST_KEYS)
-    if bad:
-        raise InputError(f"{label}: unknown key 'test.{bad[0]}' (allowed: {', '.join(sorted(TEST_KEYS))})")
+    _check_sub_table(value, "test", TEST_KEYS, label, "(n, noise, covariance, prior)")
     if not value:
         raise InputError(f"{label}: key 'test' is empty; give at least one of {', '.join(sorted(TEST_KEYS))}")
     out = dict(value)
@@ -139,11 +141,7 @@ def parse_task(table: dict, index: int) -> TaskSpec:
     if not isinstance(prior, str):
         prior = _matrix_value(prior, f"{label}: key 'prior'")
     response = table.get("response", {"family": "linear"})
-    if not isinstance(response, dict):
-        raise InputError(f"{label}: key 'response' must be a table with 'family'")
-    bad = sorted(set(response) - RESPONSE_KEYS)
-    if bad:
-        raise InputError(f"{label}: unknown key 'response.{bad[0]}' (allowed: {', '.join(sorted(RESPONSE_KEYS))})")
+    _check_sub_table(response, "response", RESPONSE_KEYS, label, "with 'family'")
     covariates = _covariates_value(table.get("covariates"), label)
     test = _test_value(table.get("test"), label)
     samples = table.get("samples")
